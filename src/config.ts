@@ -1,0 +1,293 @@
+/**
+ * Server configuration: command-line flags and environment variables, validated, merged over
+ * defaults (SPEC 1 and 13). Flags win over environment variables.
+ *
+ * @module
+ */
+
+/** Log levels, from the most to the least severe. */
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+/** A log level. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** Every option of the server. */
+export interface Config {
+  /** Site folder; `undefined` serves the embedded default app. */
+  dir: string | undefined;
+  port: number;
+  host: string;
+  /** How long a session outlives its last connection, in milliseconds. */
+  sessionTimeoutMs: number;
+  hotload: boolean;
+  inlineLua: boolean;
+  debug: boolean;
+  logLevel: LogLevel;
+  maxFrameBytes: number;
+  maxMessagesPerFrame: number;
+  maxVariables: number;
+  instructionBudget: number;
+  maxSessions: number;
+}
+
+type Kind = "string" | "integer" | "duration" | "boolean" | "level";
+
+interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: Kind;
+  help: string;
+}
+
+/** The defaults of every option. */
+export const DEFAULT_CONFIG: Config = {
+  dir: undefined,
+  port: 8000,
+  host: "0.0.0.0",
+  sessionTimeoutMs: 15 * 60_000,
+  hotload: false,
+  inlineLua: false,
+  debug: false,
+  logLevel: "info",
+  maxFrameBytes: 1024 * 1024,
+  maxMessagesPerFrame: 1000,
+  maxVariables: 100_000,
+  instructionBudget: 10_000_000,
+  maxSessions: 10_000,
+};
+
+const OPTIONS: OptionSpec[] = [
+  { key: "dir", flag: "dir", env: "UI_DIR", kind: "string", help: "site folder to serve" },
+  { key: "port", flag: "port", env: "PORT", kind: "integer", help: "TCP port" },
+  { key: "host", flag: "host", env: "UI_HOST", kind: "string", help: "interface to listen on" },
+  {
+    key: "sessionTimeoutMs",
+    flag: "session-timeout",
+    env: "UI_SESSION_TIMEOUT",
+    kind: "duration",
+    help: "how long a session outlives its last connection (e.g. 90s, 15m, 1h)",
+  },
+  {
+    key: "hotload",
+    flag: "hotload",
+    env: "UI_HOTLOAD",
+    kind: "boolean",
+    help: "re-run changed Lua files and re-send changed viewdefs in live sessions",
+  },
+  {
+    key: "inlineLua",
+    flag: "inline-lua",
+    env: "UI_INLINE_LUA",
+    kind: "boolean",
+    help: "allow inline Lua code through variable 1's lua property",
+  },
+  {
+    key: "debug",
+    flag: "debug",
+    env: "UI_DEBUG",
+    kind: "boolean",
+    help: "serve /<sid>/variables, a view of each session's variables",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    env: "UI_LOG_LEVEL",
+    kind: "level",
+    help: `one of ${LOG_LEVELS.join(", ")} (-v is debug)`,
+  },
+  {
+    key: "maxFrameBytes",
+    flag: "max-frame-bytes",
+    env: "UI_MAX_FRAME_BYTES",
+    kind: "integer",
+    help: "largest client frame",
+  },
+  {
+    key: "maxMessagesPerFrame",
+    flag: "max-messages",
+    env: "UI_MAX_MESSAGES",
+    kind: "integer",
+    help: "most messages in one frame",
+  },
+  {
+    key: "maxVariables",
+    flag: "max-variables",
+    env: "UI_MAX_VARIABLES",
+    kind: "integer",
+    help: "most variables per session",
+  },
+  {
+    key: "instructionBudget",
+    flag: "instruction-budget",
+    env: "UI_INSTRUCTION_BUDGET",
+    kind: "integer",
+    help: "Lua instructions one entry may run",
+  },
+  {
+    key: "maxSessions",
+    flag: "max-sessions",
+    env: "UI_MAX_SESSIONS",
+    kind: "integer",
+    help: "most live sessions per process",
+  },
+];
+
+/**
+ * A configuration problem, reported at start with a clear message.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from "./config.ts";
+ * throw new ConfigError("Option --port expects an integer, got 'x'");
+ * ```
+ */
+export class ConfigError extends Error {}
+
+/** Reads environment variables; `Deno.env.get` in production, a plain map in tests. */
+export type EnvReader = (name: string) => string | undefined;
+
+/**
+ * Parses flags and environment variables into a validated {@link Config}.
+ * Returns `"help"` when `--help` was given.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./config.ts";
+ * const config = parseConfig(["--port", "9000", "--hotload"], () => undefined);
+ * // config.port === 9000, config.hotload === true
+ * ```
+ */
+export function parseConfig(args: readonly string[], env: EnvReader): Config | "help" {
+  const config: Config = { ...DEFAULT_CONFIG };
+  const set = (spec: OptionSpec, raw: string, source: string) => {
+    (config as unknown as Record<string, unknown>)[spec.key] = convert(spec, raw, source);
+  };
+  for (const spec of OPTIONS) {
+    const raw = env(spec.env);
+    if (raw !== undefined && raw !== "") set(spec, raw, `environment variable ${spec.env}`);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--help" || arg === "-h") return "help";
+    if (arg === "-v") {
+      config.logLevel = "debug";
+      continue;
+    }
+    if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument '${arg}'`);
+    const [name, inline] = splitOnce(arg.slice(2), "=");
+    const spec = OPTIONS.find((option) => option.flag === name);
+    if (!spec) throw new ConfigError(`Unknown option '--${name}'; see --help`);
+    if (spec.kind === "boolean" && inline === undefined) {
+      set(spec, "true", `--${name}`);
+      continue;
+    }
+    const raw = inline ?? args[++i];
+    if (raw === undefined) throw new ConfigError(`Option --${name} needs a value`);
+    set(spec, raw, `--${name}`);
+  }
+  return config;
+}
+
+/**
+ * The `--help` text: every option with its environment variable and default.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./config.ts";
+ * console.log(helpText());
+ * ```
+ */
+export function helpText(): string {
+  const lines = [
+    "Usage: deno task start [options]",
+    "",
+    "Serves a Lua-driven web UI site (the embedded default app without --dir).",
+    "",
+    "Options (each also read from its environment variable):",
+  ];
+  for (const spec of OPTIONS) {
+    const value = spec.kind === "boolean" ? "" : " VALUE";
+    const shown = describeDefault(spec);
+    lines.push(`  --${spec.flag}${value}`.padEnd(30) + `${spec.help} [${spec.env}; ${shown}]`);
+  }
+  lines.push("  -v".padEnd(30) + "same as --log-level debug");
+  lines.push("  -h, --help".padEnd(30) + "show this text");
+  return lines.join("\n");
+}
+
+function describeDefault(spec: OptionSpec): string {
+  const value = DEFAULT_CONFIG[spec.key];
+  if (value === undefined) return "default: embedded app";
+  if (spec.kind === "duration") return `default: ${formatDuration(value as number)}`;
+  return `default: ${value}`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function convert(spec: OptionSpec, raw: string, source: string): unknown {
+  switch (spec.kind) {
+    case "string":
+      return raw;
+    case "integer": {
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
+        throw new ConfigError(`${capitalize(source)} expects a whole number, got '${raw}'`);
+      }
+      if (spec.key === "port" && n > 65535) {
+        throw new ConfigError(`${capitalize(source)} must be a port number (0 to 65535)`);
+      }
+      if (spec.key !== "port" && n < 1) {
+        throw new ConfigError(`${capitalize(source)} must be at least 1`);
+      }
+      return n;
+    }
+    case "duration":
+      return parseDuration(raw, source);
+    case "boolean": {
+      const lower = raw.toLowerCase();
+      if (["1", "true", "yes", "on"].includes(lower)) return true;
+      if (["0", "false", "no", "off"].includes(lower)) return false;
+      throw new ConfigError(`${capitalize(source)} expects true or false, got '${raw}'`);
+    }
+    case "level":
+      if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+        throw new ConfigError(
+          `${capitalize(source)} expects one of ${LOG_LEVELS.join(", ")}, got '${raw}'`,
+        );
+      }
+      return raw;
+  }
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration such as `500ms`, `90s`, `15m` or `1h` (a bare number means seconds).
+ *
+ * @example
+ * ```ts
+ * import { parseDuration } from "./config.ts";
+ * parseDuration("15m", "--session-timeout"); // 900000
+ * ```
+ */
+export function parseDuration(raw: string, source: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!match) {
+    throw new ConfigError(`${capitalize(source)} expects a duration like 90s or 15m, got '${raw}'`);
+  }
+  return Math.round(Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000));
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,121 @@
+/**
+ * JSON ⇄ Lua: values written by the client become Lua values, and `ui.json_encode` /
+ * `ui.json_decode` convert between Lua tables and JSON text.
+ *
+ * @module
+ */
+import { fromLua, lua, type LuaString, toLua } from "./fengari.ts";
+import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
+
+const MAX_DEPTH = 64;
+
+/**
+ * Converts parsed JSON into a Lua value: arrays become sequences, objects become tables, and
+ * `{"obj": N}` naming a live object of this VM becomes that object.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { jsonToLua } from "./json.ts";
+ * const vm = new LuaVm();
+ * jsonToLua(vm, [1, "a"]); // a LuaObject for the table {1, "a"}
+ * ```
+ */
+export function jsonToLua(vm: LuaVm, json: unknown): LuaValue {
+  if (json === null || json === undefined) return null;
+  if (typeof json === "boolean" || typeof json === "string") return json;
+  if (typeof json === "number") return json;
+  const top = lua.lua_gettop(vm.L);
+  pushJson(vm, json, 0);
+  const value = vm.read(-1);
+  lua.lua_settop(vm.L, top);
+  return value;
+}
+
+function pushJson(vm: LuaVm, json: unknown, depth: number): void {
+  const L = vm.L;
+  if (json === null || json === undefined || depth > MAX_DEPTH) return lua.lua_pushnil(L);
+  if (typeof json !== "object") return vm.push(json as LuaValue);
+  if (Array.isArray(json)) {
+    lua.lua_createtable(L, json.length, 0);
+    json.forEach((element, i) => {
+      pushJson(vm, element, depth + 1);
+      lua.lua_rawseti(L, -2, i + 1);
+    });
+    return;
+  }
+  const entries = Object.entries(json as Record<string, unknown>);
+  const ref = entries.length === 1 && entries[0]?.[0] === "obj" ? entries[0][1] : undefined;
+  const live = typeof ref === "number" ? vm.objectById(ref) : undefined;
+  if (live) return live.push(L);
+  lua.lua_createtable(L, 0, entries.length);
+  for (const [key, value] of entries) {
+    pushJson(vm, value, depth + 1);
+    lua.lua_setfield(L, -2, toLua(key));
+  }
+}
+
+/**
+ * Encodes the Lua value at a stack index as JSON text (`ui.json_encode`): sequences become
+ * arrays, other tables objects with string keys; functions and cycles are errors.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { luaToJsonText } from "./json.ts";
+ * const vm = new LuaVm();
+ * vm.evaluate("x = {a = 1}");
+ * ```
+ */
+export function luaToJsonText(vm: LuaVm, index: number): string {
+  const L = vm.L;
+  const seen = new Set<LuaObject>();
+  const encode = (idx: number, depth: number): unknown => {
+    const type = lua.lua_type(L, idx);
+    if (type === lua.LUA_TNIL || type === lua.LUA_TNONE) return null;
+    if (type === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, idx);
+    if (type === lua.LUA_TNUMBER) {
+      const n = lua.lua_tonumber(L, idx);
+      return Number.isFinite(n) ? n : null;
+    }
+    if (type === lua.LUA_TSTRING) return fromLua(lua.lua_tolstring(L, idx) as LuaString);
+    if (type !== lua.LUA_TTABLE) throw new Error(`Cannot encode a ${kindName(type)} as JSON`);
+    if (depth > MAX_DEPTH) throw new Error("Value is nested too deeply to encode as JSON");
+    const object = vm.objectAt(idx);
+    if (seen.has(object)) throw new Error("Cannot encode a table that contains itself");
+    seen.add(object);
+    const absolute = lua.lua_absindex(L, idx);
+    const pairs: [number | string, unknown][] = [];
+    lua.lua_pushnil(L);
+    while (lua.lua_next(L, absolute) !== 0) {
+      const keyType = lua.lua_type(L, -2);
+      let key: number | string;
+      if (keyType === lua.LUA_TNUMBER && lua.lua_isinteger(L, -2)) {
+        key = lua.lua_tointeger(L, -2);
+      } else if (keyType === lua.LUA_TSTRING) {
+        key = fromLua(lua.lua_tolstring(L, -2) as LuaString);
+      } else {
+        throw new Error(`Cannot encode a table key of type ${kindName(keyType)} as JSON`);
+      }
+      pairs.push([key, encode(-1, depth + 1)]);
+      lua.lua_pop(L, 1);
+    }
+    seen.delete(object);
+    const length = pairs.length;
+    const isArray = pairs.every(([key]) => typeof key === "number" && key >= 1 && key <= length);
+    if (isArray) {
+      const array: unknown[] = new Array(length);
+      for (const [key, value] of pairs) array[(key as number) - 1] = value;
+      return array;
+    }
+    return Object.fromEntries(pairs.map(([key, value]) => [String(key), value]));
+  };
+  return JSON.stringify(encode(index, 0));
+}
+
+function kindName(type: number): string {
+  if (type === lua.LUA_TFUNCTION) return "function";
+  if (type === lua.LUA_TUSERDATA || type === lua.LUA_TLIGHTUSERDATA) return "userdata";
+  if (type === lua.LUA_TTHREAD) return "coroutine";
+  return "value";
+}

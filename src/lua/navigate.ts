@@ -1,0 +1,229 @@
+/**
+ * Reading and writing through parsed paths into live Lua values (SPEC 5 and 6).
+ *
+ * Reads avoid protected calls where no Lua code can run: fields are looked up raw, following
+ * `__index` tables by hand, and only an `__index` function or a method call goes through `pcall`.
+ * That keeps change detection cheap, since it re-reads every watched path after each batch.
+ *
+ * @module
+ */
+import { lua, type LuaState, type LuaString, toLua } from "./fengari.ts";
+import type { LuaFailure, LuaObject, LuaValue, LuaVm } from "./vm.ts";
+import type { Segment } from "../variables/path.ts";
+
+/** The result of a read or a write: a value, or why it failed. */
+export type Outcome = { ok: true; value: LuaValue } | { ok: false; failure: NavigationFailure };
+
+/** A failure while navigating: a Lua error, or a path that cannot be followed. */
+export type NavigationFailure = LuaFailure | { code: "path-failure"; description: string };
+
+const MAX_INDEX_CHAIN = 64;
+const INDEX_KEY = toLua("__index");
+
+/**
+ * Looks up `object[key]` with Lua's semantics (metatables included), running Lua only for an
+ * `__index` function. Non-table values have no fields and give nil.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { getField } from "./navigate.ts";
+ * import { toLua } from "./fengari.ts";
+ * const vm = new LuaVm();
+ * const result = vm.evaluate("return {name = 'Ada'}");
+ * if (result.ok) getField(vm, result.values[0] ?? null, toLua("name")); // { ok: true, value: "Ada" }
+ * ```
+ */
+export function getField(vm: LuaVm, object: LuaValue, key: LuaString | number): Outcome {
+  if (object === null || typeof object !== "object" || object.kind !== "table") {
+    return { ok: true, value: null };
+  }
+  const L = vm.L;
+  const top = lua.lua_gettop(L);
+  object.push(L);
+  for (let depth = 0; depth < MAX_INDEX_CHAIN; depth++) {
+    pushKey(L, key);
+    if (lua.lua_rawget(L, -2) !== lua.LUA_TNIL) return finish(vm, top);
+    lua.lua_pop(L, 1);
+    if (!lua.lua_getmetatable(L, -1)) return finish(vm, top, true);
+    lua.lua_pushstring(L, INDEX_KEY);
+    const handler = lua.lua_rawget(L, -2);
+    if (handler === lua.LUA_TTABLE) {
+      lua.lua_remove(L, -2); // metatable
+      lua.lua_remove(L, -2); // previous table
+      continue;
+    }
+    if (handler !== lua.LUA_TFUNCTION) return finish(vm, top, true);
+    // Stack: t, mt, __index; call __index(t, key).
+    lua.lua_remove(L, -2);
+    lua.lua_insert(L, -2);
+    pushKey(L, key);
+    const failure = vm.pcall(2, 1);
+    if (failure) {
+      lua.lua_settop(L, top);
+      return { ok: false, failure };
+    }
+    return finish(vm, top);
+  }
+  lua.lua_settop(L, top);
+  return {
+    ok: false,
+    failure: { code: "lua-error", description: "'__index' chain too long; possible loop" },
+  };
+}
+
+function pushKey(L: LuaState, key: LuaString | number): void {
+  if (typeof key === "number") lua.lua_pushinteger(L, key);
+  else lua.lua_pushstring(L, key);
+}
+
+function finish(vm: LuaVm, top: number, nil = false): Outcome {
+  const value = nil ? null : vm.read(-1);
+  lua.lua_settop(vm.L, top);
+  return { ok: true, value };
+}
+
+/**
+ * Calls `object:name(...args)` and returns its first result.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { callMethod } from "./navigate.ts";
+ * import { toLua } from "./fengari.ts";
+ * const vm = new LuaVm();
+ * const result = vm.evaluate("return {n = 2, double = function(self) return self.n * 2 end}");
+ * if (result.ok) callMethod(vm, result.values[0] ?? null, toLua("double"), "double", []);
+ * ```
+ */
+export function callMethod(
+  vm: LuaVm,
+  object: LuaValue,
+  key: LuaString,
+  name: string,
+  args: readonly LuaValue[],
+): Outcome {
+  const method = getField(vm, object, key);
+  if (!method.ok) return method;
+  if (method.value === null || typeof method.value !== "object") {
+    return {
+      ok: false,
+      failure: { code: "path-failure", description: `No method '${name}' on this value` },
+    };
+  }
+  const result = vm.call(method.value, [object, ...args], 1);
+  return result.ok ? { ok: true, value: result.values[0] ?? null } : result;
+}
+
+/**
+ * Follows segments for reading: a nil part way gives nil, not an error (SPEC 6).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { readSegments } from "./navigate.ts";
+ * import { parsePath } from "../variables/path.ts";
+ * const vm = new LuaVm();
+ * const app = vm.evaluate("return {list = {10, 20}}");
+ * if (app.ok) readSegments(vm, app.values[0] ?? null, parsePath("list.1").segments); // 20
+ * ```
+ */
+export function readSegments(vm: LuaVm, base: LuaValue, segments: readonly Segment[]): Outcome {
+  let value = base;
+  for (const segment of segments) {
+    if (value === null) break;
+    const step = readStep(vm, value, segment);
+    if (!step.ok) return step;
+    value = step.value;
+  }
+  return { ok: true, value };
+}
+
+function readStep(vm: LuaVm, value: LuaValue, segment: Segment): Outcome {
+  switch (segment.kind) {
+    case "field":
+      return getField(vm, value, segment.key);
+    case "index":
+      return getField(vm, value, segment.lua);
+    case "call":
+      return callMethod(vm, value, segment.key, segment.name, []);
+  }
+}
+
+/**
+ * Writes a value through segments: assigns a field or index, or calls `m(value)` for `m()` and
+ * `m(_)`. A nil part way is a `path-failure` (SPEC 6). `callOnly` calls `m()` with no argument
+ * (an `action` variable).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { writeSegments } from "./navigate.ts";
+ * import { parsePath } from "../variables/path.ts";
+ * const vm = new LuaVm();
+ * const app = vm.evaluate("return {name = 'a'}");
+ * if (app.ok) writeSegments(vm, app.values[0] ?? null, parsePath("name").segments, "b", false);
+ * ```
+ */
+export function writeSegments(
+  vm: LuaVm,
+  base: LuaValue,
+  segments: readonly Segment[],
+  value: LuaValue,
+  callOnly: boolean,
+): Outcome {
+  const last = segments[segments.length - 1];
+  if (!last) {
+    return {
+      ok: false,
+      failure: { code: "path-failure", description: "An empty path cannot be written" },
+    };
+  }
+  let target = base;
+  for (const segment of segments.slice(0, -1)) {
+    const step = readStep(vm, target, segment);
+    if (!step.ok) return step;
+    target = step.value;
+    if (target === null) {
+      return {
+        ok: false,
+        failure: { code: "path-failure", description: `Nil at '${describe(segment)}' in the path` },
+      };
+    }
+  }
+  if (target === null) {
+    return { ok: false, failure: { code: "path-failure", description: "Nil at the path's start" } };
+  }
+  if (last.kind === "call") {
+    return callMethod(vm, target, last.key, last.name, callOnly ? [] : [value]);
+  }
+  if (typeof target !== "object" || (target.kind !== "table" && target.kind !== "userdata")) {
+    return {
+      ok: false,
+      failure: {
+        code: "path-failure",
+        description: `Cannot set '${describe(last)}' on a ${typeof target}`,
+      },
+    };
+  }
+  return assign(vm, target, last, value);
+}
+
+function assign(vm: LuaVm, target: LuaObject, segment: Segment, value: LuaValue): Outcome {
+  const L = vm.L;
+  const top = lua.lua_gettop(L);
+  lua.lua_pushcfunction(L, (L) => {
+    lua.lua_settable(L, 1);
+    return 0;
+  });
+  target.push(L);
+  pushKey(L, segment.kind === "index" ? segment.lua : segment.key);
+  vm.push(value);
+  const failure = vm.pcall(3, 0);
+  lua.lua_settop(L, top);
+  return failure ? { ok: false, failure } : { ok: true, value };
+}
+
+function describe(segment: Segment): string {
+  return segment.kind === "index" ? String(segment.index) : segment.name;
+}

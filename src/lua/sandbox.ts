@@ -1,0 +1,144 @@
+/**
+ * Builds the session sandbox: only the safe standard libraries, with the dangerous entries removed
+ * and the JavaScript-run library functions capped (SPEC 10.6).
+ *
+ * fengari under Deno opens `io` and `os.exit` by default, so nothing here relies on defaults: each
+ * library is opened by name and `os` is rebuilt from a whitelist.
+ *
+ * @module
+ */
+import { fromLua, lauxlib, lua, type LuaCFunction, lualib, toLua } from "./fengari.ts";
+import { installPatternFunctions } from "./patterns.ts";
+import { guard, type LuaVm } from "./vm.ts";
+
+/** Options of {@link openSandbox}. */
+export interface SandboxOptions {
+  /** Receives each line Lua prints. */
+  print: (line: string) => void;
+  /** Largest string `string.rep` may build, in bytes. */
+  maxStringBytes: number;
+  /** Steps one pattern-matching call may take. */
+  maxPatternSteps: number;
+}
+
+/** The default options of {@link openSandbox}. */
+export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
+  print: () => {},
+  maxStringBytes: 16 * 1024 * 1024,
+  maxPatternSteps: 5_000_000,
+};
+
+const SAFE_OS = ["time", "clock", "date", "difftime"];
+
+// Wrappers written in Lua keep pcall and coroutines yieldable; `check` re-raises a spent budget.
+const PRELUDE = `
+local check, rawpcall, rawxpcall, rawresume, rawload, select = ...
+pcall = function(...) return check(rawpcall(...)) end
+xpcall = function(...) return check(rawxpcall(...)) end
+coroutine.resume = function(...) return check(rawresume(...)) end
+load = function(chunk, name, _, ...)
+  if select("#", ...) > 0 then return rawload(chunk, name, "t", (...)) end
+  return rawload(chunk, name, "t")
+end
+`;
+
+/**
+ * Opens the sandboxed libraries in a fresh VM: `base`, `table`, `string`, `math`, `utf8`,
+ * `coroutine` and a safe `os` (`time`, `clock`, `date`, `difftime`).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { openSandbox } from "./sandbox.ts";
+ * const vm = new LuaVm();
+ * openSandbox(vm, { print: console.log });
+ * vm.evaluate("return io"); // { ok: true, values: [null] }
+ * ```
+ */
+export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): void {
+  const settings = { ...DEFAULT_SANDBOX_OPTIONS, ...options };
+  const L = vm.L;
+  const libraries: [string, LuaCFunction][] = [
+    ["_G", lualib.luaopen_base],
+    ["table", lualib.luaopen_table],
+    ["string", lualib.luaopen_string],
+    ["math", lualib.luaopen_math],
+    ["utf8", lualib.luaopen_utf8],
+    ["coroutine", lualib.luaopen_coroutine],
+  ];
+  for (const [name, open] of libraries) {
+    lauxlib.luaL_requiref(L, toLua(name), open, 1);
+    lua.lua_pop(L, 1);
+  }
+  openSafeOs(vm);
+  for (const name of ["dofile", "loadfile", "require", "module"]) {
+    lua.lua_pushnil(L);
+    lua.lua_setglobal(L, toLua(name));
+  }
+  vm.setGlobalFunction("print", (L) => {
+    const parts: string[] = [];
+    const n = lua.lua_gettop(L);
+    for (let i = 1; i <= n; i++) parts.push(fromLua(lauxlib.luaL_tolstring(L, i)));
+    settings.print(parts.join("\t"));
+    return 0;
+  });
+  capStringRep(vm, settings.maxStringBytes);
+  installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
+  runPrelude(vm);
+}
+
+function openSafeOs(vm: LuaVm): void {
+  const L = vm.L;
+  lauxlib.luaL_requiref(L, toLua("os"), lualib.luaopen_os, 0);
+  lua.lua_createtable(L, 0, SAFE_OS.length);
+  for (const name of SAFE_OS) {
+    lua.lua_getfield(L, -2, toLua(name));
+    lua.lua_setfield(L, -2, toLua(name));
+  }
+  lua.lua_setglobal(L, toLua("os"));
+  lua.lua_pop(L, 1);
+}
+
+function capStringRep(vm: LuaVm, maxBytes: number): void {
+  const L = vm.L;
+  lua.lua_getglobal(L, toLua("string"));
+  lua.lua_getfield(L, -1, toLua("rep"));
+  lua.lua_pushcclosure(
+    L,
+    guard((L) => {
+      const s = lauxlib.luaL_checklstring(L, 1);
+      const n = lauxlib.luaL_checkinteger(L, 2);
+      const sep = lua.lua_type(L, 3) <= lua.LUA_TNIL ? 0 : lauxlib.luaL_checklstring(L, 3).length;
+      if (n > 0 && s.length * n + sep * (n - 1) > maxBytes) {
+        return lauxlib.luaL_error(L, toLua("resulting string too large"));
+      }
+      lua.lua_pushvalue(L, lua.lua_upvalueindex(1));
+      lua.lua_insert(L, 1);
+      lua.lua_call(L, lua.lua_gettop(L) - 1, 1);
+      return 1;
+    }),
+    1,
+  );
+  lua.lua_setfield(L, -2, toLua("rep"));
+  lua.lua_pop(L, 1);
+}
+
+function runPrelude(vm: LuaVm): void {
+  const L = vm.L;
+  const failure = vm.loadText(PRELUDE, "=sandbox");
+  if (failure) throw new Error(`Sandbox prelude failed: ${failure.description}`);
+  lua.lua_pushcfunction(L, (L) => {
+    vm.reraiseTimeout(L);
+    return lua.lua_gettop(L);
+  });
+  lua.lua_getglobal(L, toLua("pcall"));
+  lua.lua_getglobal(L, toLua("xpcall"));
+  lua.lua_getglobal(L, toLua("coroutine"));
+  lua.lua_getfield(L, -1, toLua("resume"));
+  lua.lua_remove(L, -2);
+  lua.lua_getglobal(L, toLua("load"));
+  lua.lua_getglobal(L, toLua("select"));
+  vm.beginEntry();
+  const error = vm.pcall(6, 0);
+  if (error) throw new Error(`Sandbox prelude failed: ${error.description}`);
+}

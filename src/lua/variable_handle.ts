@@ -1,0 +1,95 @@
+/**
+ * The variable object handed to wrapper factories (SPEC 9): `getId`, `getValue`, `getProperty`,
+ * `setProperty`, `getWrapper` and `getParent`, backed by the live variable.
+ *
+ * @module
+ */
+import { fromLua, lauxlib, lua, type LuaCFunction, toLua } from "./fengari.ts";
+import { guard, type LuaObject, type LuaValue, type LuaVm } from "./vm.ts";
+import type { Variable } from "../variables/tree.ts";
+
+/** What handles need from the session. */
+export interface HandleHost {
+  variable(id: number): Variable | undefined;
+  setProperty(variable: Variable, name: string, value: string): void;
+}
+
+/** The handles of one session's variables. */
+export interface Handles {
+  /** The Lua handle of a variable, made once and reused. */
+  handleOf(variable: Variable): LuaObject;
+  /** Drops a destroyed variable's handle. */
+  forget(id: number): void;
+}
+
+const ID_KEY = toLua("_id");
+
+/**
+ * Makes a function that returns the (cached) Lua handle of a variable.
+ *
+ * @example
+ * ```ts
+ * // const handles = createHandles(vm, host); handles.handleOf(variable) -> a Lua table
+ * ```
+ */
+export function createHandles(vm: LuaVm, host: HandleHost): Handles {
+  const L = vm.L;
+  const handles = new Map<number, LuaObject>();
+  const target = (L: Parameters<LuaCFunction>[0]): Variable => {
+    lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
+    lua.lua_getfield(L, 1, ID_KEY);
+    const id = lua.lua_tointeger(L, -1);
+    lua.lua_pop(L, 1);
+    const variable = host.variable(id);
+    if (!variable) throw new Error(`Variable ${id} no longer exists`);
+    return variable;
+  };
+  const push = (value: LuaValue, L: Parameters<LuaCFunction>[0]): number => {
+    vm.push(value, L);
+    return 1;
+  };
+  const methods: Record<string, LuaCFunction> = {
+    getId: (L) => push(target(L).id, L),
+    getValue: (L) => push(target(L).value, L),
+    getProperty: (L) => {
+      const value = target(L).properties.get(fromLua(lauxlib.luaL_checklstring(L, 2)));
+      return push(value ?? null, L);
+    },
+    setProperty: (L) => {
+      const variable = target(L);
+      const name = fromLua(lauxlib.luaL_checklstring(L, 2));
+      const value = lua.lua_type(L, 3) <= lua.LUA_TNIL ? "" : fromLua(lauxlib.luaL_tolstring(L, 3));
+      host.setProperty(variable, name, value);
+      return 0;
+    },
+    getWrapper: (L) => push(target(L).wrapper, L),
+    getParent: (L) => {
+      const parent = target(L).parent;
+      return push(parent ? handleOf(parent) : null, L);
+    },
+  };
+  lua.lua_newtable(L); // metatable
+  lua.lua_newtable(L); // methods
+  for (const [name, fn] of Object.entries(methods)) {
+    lua.lua_pushcfunction(L, guard(fn));
+    lua.lua_setfield(L, -2, toLua(name));
+  }
+  lua.lua_setfield(L, -2, toLua("__index"));
+  const metatable = vm.objectAt(-1);
+  lua.lua_pop(L, 1);
+
+  const handleOf = (variable: Variable): LuaObject => {
+    const known = handles.get(variable.id);
+    if (known && host.variable(variable.id) === variable) return known;
+    lua.lua_newtable(L);
+    lua.lua_pushinteger(L, variable.id);
+    lua.lua_setfield(L, -2, ID_KEY);
+    metatable.push(L);
+    lua.lua_setmetatable(L, -2);
+    const handle = vm.objectAt(-1);
+    lua.lua_pop(L, 1);
+    handles.set(variable.id, handle);
+    return handle;
+  };
+  return { handleOf, forget: (id) => handles.delete(id) };
+}

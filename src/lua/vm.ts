@@ -1,0 +1,297 @@
+/**
+ * One session's Lua virtual machine: the fengari state, the instruction budget, protected calls and
+ * marshalling between Lua values and JavaScript.
+ *
+ * Tables, functions, userdata and threads cross into JavaScript as {@link LuaObject}s: one per Lua
+ * object, found again through a `WeakMap`, with a per-VM id that is never reused.
+ *
+ * @module
+ */
+import {
+  fromLua,
+  lauxlib,
+  lua,
+  type LuaCFunction,
+  type LuaProxy,
+  type LuaState,
+  type LuaString,
+  toLua,
+} from "./fengari.ts";
+
+/** A Lua value seen from JavaScript. Numbers lose the integer/float distinction. */
+export type LuaValue = null | boolean | number | string | LuaObject;
+
+/** The kinds of Lua value that are passed by reference. */
+export type LuaObjectKind = "table" | "function" | "userdata" | "thread";
+
+/** A Lua reference value held from JavaScript; keeps the Lua object alive while referenced. */
+export interface LuaObject {
+  /** What kind of Lua value this is. */
+  readonly kind: LuaObjectKind;
+  /** Per-VM object id, positive, never reused. */
+  readonly id: number;
+  /** Pushes the object onto a stack of this VM. */
+  readonly push: LuaProxy;
+}
+
+/** Why a call into Lua failed, using the protocol's error codes. */
+export interface LuaFailure {
+  /** `lua-error` for an error raised by Lua, `lua-timeout` when the instruction budget ran out. */
+  code: "lua-error" | "lua-timeout";
+  /** The Lua message, with a traceback for `lua-error`. */
+  description: string;
+}
+
+/** Options of {@link LuaVm}. */
+export interface LuaVmOptions {
+  /** Instructions one entry into Lua may run before it is stopped with `lua-timeout`. */
+  instructionBudget: number;
+}
+
+/** The default options of {@link LuaVm}. */
+export const DEFAULT_VM_OPTIONS: LuaVmOptions = { instructionBudget: 10_000_000 };
+
+/** How often (in instructions) the budget hook runs; small enough to stop a loop promptly. */
+const HOOK_INTERVAL = 1000;
+const TIMEOUT_MESSAGE = "instruction budget exhausted";
+const INT_MIN = -0x80000000;
+const INT_MAX = 0x7fffffff;
+
+const KIND_BY_TYPE = new Map<number, LuaObjectKind>([
+  [lua.LUA_TTABLE, "table"],
+  [lua.LUA_TFUNCTION, "function"],
+  [lua.LUA_TUSERDATA, "userdata"],
+  [lua.LUA_TLIGHTUSERDATA, "userdata"],
+  [lua.LUA_TTHREAD, "thread"],
+]);
+
+/**
+ * A Lua state with marshalling, an instruction budget and protected calls.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * const vm = new LuaVm();
+ * vm.beginEntry();
+ * const result = vm.evaluate("return 1 + 2", "=example");
+ * // result is { ok: true, values: [3] }
+ * ```
+ */
+export class LuaVm {
+  /** The main Lua thread. */
+  readonly L: LuaState;
+  readonly #options: LuaVmOptions;
+  readonly #objects = new WeakMap<object, LuaObject>();
+  readonly #byId = new Map<number, WeakRef<LuaObject>>();
+  readonly #idRegistry = new FinalizationRegistry<number>((id) => this.#byId.delete(id));
+  #nextId = 1;
+  #steps = 0;
+  #timedOut = false;
+  #closed = false;
+
+  /** Creates a bare state (no libraries); see `openSandbox` for the session environment. */
+  constructor(options: Partial<LuaVmOptions> = {}) {
+    this.#options = { ...DEFAULT_VM_OPTIONS, ...options };
+    this.L = lauxlib.luaL_newstate();
+    lua.lua_sethook(this.L, this.#hook, lua.LUA_MASKCOUNT, HOOK_INTERVAL);
+  }
+
+  /** True once the current entry has used up its instruction budget. */
+  get timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Starts a new entry into Lua (a frame, a timer, a load): resets the instruction budget. */
+  beginEntry(): void {
+    this.#steps = 0;
+    this.#timedOut = false;
+  }
+
+  /** Drops every JavaScript-side reference; the state must not be used afterwards. */
+  close(): void {
+    this.#closed = true;
+    this.#byId.clear();
+    lua.lua_settop(this.L, 0);
+  }
+
+  #hook = (L: LuaState): void => {
+    if (!this.#timedOut) {
+      this.#steps += HOOK_INTERVAL;
+      if (this.#steps <= this.#options.instructionBudget) return;
+      this.#timedOut = true;
+    }
+    // Raised again at every interval once timed out, so a pcall cannot swallow it for good.
+    lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
+  };
+
+  /** Raises the timeout again if the budget is spent; used by the sandbox's pcall wrappers. */
+  reraiseTimeout(L: LuaState): void {
+    if (this.#timedOut) lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
+  }
+
+  /** Reads the value at a stack index. */
+  read(idx: number, L: LuaState = this.L): LuaValue {
+    switch (lua.lua_type(L, idx)) {
+      case lua.LUA_TNIL:
+      case lua.LUA_TNONE:
+        return null;
+      case lua.LUA_TBOOLEAN:
+        return lua.lua_toboolean(L, idx);
+      case lua.LUA_TNUMBER:
+        return lua.lua_tonumber(L, idx);
+      case lua.LUA_TSTRING:
+        return fromLua(lua.lua_tolstring(L, idx) as LuaString);
+      default:
+        return this.objectAt(idx, L);
+    }
+  }
+
+  /** The {@link LuaObject} for the reference value at a stack index. */
+  objectAt(idx: number, L: LuaState = this.L): LuaObject {
+    const pointer = lua.lua_topointer(L, idx) as object;
+    const known = this.#objects.get(pointer);
+    if (known) return known;
+    const object: LuaObject = {
+      kind: KIND_BY_TYPE.get(lua.lua_type(L, idx)) ?? "userdata",
+      id: this.#nextId++,
+      push: lua.lua_toproxy(L, idx),
+    };
+    this.#objects.set(pointer, object);
+    this.#byId.set(object.id, new WeakRef(object));
+    this.#idRegistry.register(object, object.id);
+    return object;
+  }
+
+  /** The live object with this id, if it is still referenced. */
+  objectById(id: number): LuaObject | undefined {
+    return this.#byId.get(id)?.deref();
+  }
+
+  /** The global table. */
+  globals(): LuaObject {
+    lua.lua_rawgeti(this.L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+    const globals = this.objectAt(-1);
+    lua.lua_pop(this.L, 1);
+    return globals;
+  }
+
+  /** Pushes a value; integral numbers in 32-bit range become Lua integers, others floats. */
+  push(value: LuaValue, L: LuaState = this.L): void {
+    if (value === null) lua.lua_pushnil(L);
+    else if (typeof value === "boolean") lua.lua_pushboolean(L, value);
+    else if (typeof value === "number") {
+      if (Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX) {
+        lua.lua_pushinteger(L, value);
+      } else lua.lua_pushnumber(L, value);
+    } else if (typeof value === "string") lua.lua_pushstring(L, toLua(value));
+    else value.push(L);
+  }
+
+  /**
+   * Calls the function below `nargs` arguments on the stack, protected, with a traceback.
+   * On success the results are left on the stack and `null` is returned; on failure nothing is
+   * left and the failure is returned.
+   */
+  pcall(nargs: number, nresults: number, L: LuaState = this.L): LuaFailure | null {
+    const base = lua.lua_gettop(L) - nargs;
+    lua.lua_pushcfunction(L, traceback);
+    lua.lua_insert(L, base);
+    const status = lua.lua_pcall(L, nargs, nresults, base);
+    if (status === lua.LUA_OK) {
+      lua.lua_remove(L, base);
+      return null;
+    }
+    const message = lua.lua_type(L, -1) === lua.LUA_TSTRING
+      ? fromLua(lua.lua_tolstring(L, -1) as LuaString)
+      : "error object is not a string";
+    lua.lua_settop(L, base - 1);
+    if (this.#timedOut) {
+      return { code: "lua-timeout", description: "Lua code ran past its instruction budget" };
+    }
+    return { code: "lua-error", description: message };
+  }
+
+  /** Compiles text (never binary chunks) and pushes the function, or returns the syntax error. */
+  loadText(code: string, chunkName: string, L: LuaState = this.L): LuaFailure | null {
+    const bytes = toLua(code);
+    const status = lauxlib.luaL_loadbufferx(L, bytes, bytes.length, toLua(chunkName), toLua("t"));
+    if (status === lua.LUA_OK) return null;
+    const message = fromLua(lua.lua_tolstring(L, -1) ?? toLua("syntax error"));
+    lua.lua_pop(L, 1);
+    return { code: "lua-error", description: message };
+  }
+
+  /** Runs a chunk of text and reads its results; for tests and tools. */
+  evaluate(
+    code: string,
+    chunkName = "=eval",
+  ): { ok: true; values: LuaValue[] } | { ok: false; failure: LuaFailure } {
+    const L = this.L;
+    const top = lua.lua_gettop(L);
+    const failure = this.loadText(code, chunkName) ?? this.pcall(0, lua.LUA_MULTRET);
+    if (failure) return { ok: false, failure };
+    const values: LuaValue[] = [];
+    for (let i = top + 1; i <= lua.lua_gettop(L); i++) values.push(this.read(i));
+    lua.lua_settop(L, top);
+    return { ok: true, values };
+  }
+
+  /** Calls a Lua function value with arguments, returning its first `nresults` results. */
+  call(
+    fn: LuaValue,
+    args: readonly LuaValue[],
+    nresults = 1,
+  ): { ok: true; values: LuaValue[] } | { ok: false; failure: LuaFailure } {
+    const L = this.L;
+    const top = lua.lua_gettop(L);
+    this.push(fn);
+    for (const arg of args) this.push(arg);
+    const failure = this.pcall(args.length, nresults);
+    if (failure) return { ok: false, failure };
+    const values: LuaValue[] = [];
+    for (let i = top + 1; i <= top + nresults; i++) values.push(this.read(i));
+    lua.lua_settop(L, top);
+    return { ok: true, values };
+  }
+
+  /** Sets a global to a JavaScript function whose JavaScript exceptions become Lua errors. */
+  setGlobalFunction(name: string, fn: LuaCFunction): void {
+    lua.lua_pushcfunction(this.L, guard(fn));
+    lua.lua_setglobal(this.L, toLua(name));
+  }
+}
+
+/**
+ * Wraps a JavaScript function for Lua so that a JavaScript exception becomes a Lua error instead of
+ * escaping through the VM.
+ *
+ * @example
+ * ```ts
+ * import { guard } from "./vm.ts";
+ * const fn = guard(() => { throw new Error("Boom"); }); // raises "Boom" in Lua
+ * ```
+ */
+export function guard(fn: LuaCFunction): LuaCFunction {
+  return (L) => {
+    try {
+      return fn(L);
+    } catch (error) {
+      // Lua's own errors are plain objects thrown by fengari's longjmp; let them through.
+      if (!(error instanceof Error)) throw error;
+      return lauxlib.luaL_error(L, toLua("%s"), toLua(error.message));
+    }
+  };
+}
+
+const traceback: LuaCFunction = (L) => {
+  const message = lua.lua_type(L, 1) === lua.LUA_TSTRING
+    ? lua.lua_tolstring(L, 1)
+    : lauxlib.luaL_tolstring(L, 1);
+  lauxlib.luaL_traceback(L, L, message, 1);
+  return 1;
+};

@@ -1,0 +1,63 @@
+/**
+ * The Deno WebSocket adapter: wires a socket to a session connection. Every handler is guarded,
+ * since an exception thrown from a socket callback would end the whole process.
+ *
+ * @module
+ */
+import type { Logger } from "../log.ts";
+import { errorData, ProtocolError } from "../protocol/messages.ts";
+import type { Connection, SessionManager } from "../session/manager.ts";
+
+/** Close code for a session refused because the server is full or closing. */
+export const TRY_AGAIN_LATER = 1013;
+
+/**
+ * Attaches an upgraded socket to the session `sid`.
+ *
+ * @example
+ * ```ts
+ * // const { socket, response } = Deno.upgradeWebSocket(request);
+ * // attachSocket(socket, manager, sid, log);
+ * // return response;
+ * ```
+ */
+export function attachSocket(
+  socket: WebSocket,
+  manager: SessionManager,
+  sid: string,
+  log: Logger,
+): void {
+  let connection: Connection | undefined;
+  const guarded = <E>(what: string, handler: (event: E) => void) => (event: E) => {
+    try {
+      handler(event);
+    } catch (error) {
+      log.error(`WebSocket ${what} failed: ${(error as Error)?.stack ?? error}`);
+    }
+  };
+  socket.onopen = guarded("open", () => {
+    try {
+      connection = manager.connect(sid, {
+        send: (frame) => {
+          if (socket.readyState === WebSocket.OPEN) socket.send(frame);
+        },
+        close: (code, reason) => socket.close(code, reason),
+      });
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      socket.send(JSON.stringify([{ type: "error", data: error.toData() }]));
+      socket.close(TRY_AGAIN_LATER, error.message.slice(0, 100));
+    }
+  });
+  socket.onmessage = guarded("message", (event: MessageEvent) => {
+    if (!connection) return;
+    if (typeof event.data !== "string") {
+      const error = errorData("bad-message", "Frames must be text, not binary");
+      socket.send(JSON.stringify([{ type: "error", data: error }]));
+      return;
+    }
+    connection.receive(event.data).catch((error) => log.error(`Frame failed: ${error}`));
+  });
+  socket.onclose = guarded("close", () => connection?.closed());
+  socket.onerror = guarded("error", () => {});
+}

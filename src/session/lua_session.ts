@@ -1,0 +1,317 @@
+/**
+ * The seed card's `LuaSession`: one browser session's isolated Lua VM, its `session` table, app
+ * variable and app object, variable store (the backend), wrapper registry, presenter types and a
+ * serial executor for all of its Lua work.
+ *
+ * Transport-agnostic: it turns parsed frames into {@link Outgoing} batches and hands background
+ * output (timers, reloads) to an `emit` callback that the session manager connects.
+ *
+ * @module
+ */
+import { type ApiHost, installApi, type LuaLogLevel, type SessionFunctions } from "../lua/api.ts";
+import { lua, toLua } from "../lua/fengari.ts";
+import { callMethod, getField } from "../lua/navigate.ts";
+import { openSandbox } from "../lua/sandbox.ts";
+import { createHandles, type Handles } from "../lua/variable_handle.ts";
+import { type LuaFailure, type LuaObject, type LuaValue, LuaVm } from "../lua/vm.ts";
+import { WrapperRegistry } from "../lua/wrappers.ts";
+import type { Logger } from "../log.ts";
+import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/batcher.ts";
+import { errorData, type ParsedFrame, ProtocolError } from "../protocol/messages.ts";
+import type { Site } from "../site/site.ts";
+import type { Variable } from "../variables/tree.ts";
+import { typeOf } from "../variables/value_json.ts";
+import { Backend, type WrapperHost } from "./backend.ts";
+import { createExecutor, type Executor } from "./executor.ts";
+
+/** Options of {@link LuaSession.create}. */
+export interface LuaSessionOptions {
+  vendedId: string;
+  site: Site;
+  log: Logger;
+  instructionBudget: number;
+  maxVariables: number;
+  inlineLua: boolean;
+  /** Extra `session` functions (prototypes, timers) made per session. */
+  extensions?: (session: LuaSession) => SessionFunctions;
+}
+
+const DESTROY_KEY = toLua("destroy");
+const NEW_KEY = toLua("new");
+
+/**
+ * A session: created with {@link LuaSession.create}, fed frames with {@link handleFrame}.
+ *
+ * @example
+ * ```ts
+ * import { LuaSession } from "./lua_session.ts";
+ * import { EMBEDDED_SITE, loadSite } from "../site/site.ts";
+ * import { silentLogger } from "../log.ts";
+ * const session = LuaSession.create({
+ *   vendedId: "1",
+ *   site: await loadSite(EMBEDDED_SITE),
+ *   log: silentLogger,
+ *   instructionBudget: 10_000_000,
+ *   maxVariables: 100_000,
+ *   inlineLua: false,
+ * });
+ * const out = await session.handleFrame({ userEvent: false, items: [{ type: "watch", data: { varId: 1 } }] });
+ * session.shutdown();
+ * ```
+ */
+export class LuaSession implements ApiHost, WrapperHost {
+  /** Vended id: `"1"`, `"2"`, ... */
+  readonly vendedId: string;
+  /** This session's own VM. */
+  readonly vm: LuaVm;
+  /** Watches, messages and change detection. */
+  readonly backend: Backend;
+  /** Wrapper factories. */
+  readonly wrappers: WrapperRegistry;
+  /** Serialises every entry into Lua. */
+  readonly executor: Executor;
+  /** Types registered with `ui.registerPresenter`. */
+  readonly presenterTypes = new Map<string, LuaValue>();
+  /** The global `session` table. */
+  readonly sessionTable: LuaObject;
+  /** Where background output goes; set by the session manager. */
+  emit: (out: Outgoing) => void = () => {};
+  readonly site: Site;
+  readonly log: Logger;
+  readonly #options: LuaSessionOptions;
+  readonly #handles: Handles;
+  readonly #propertyWatchers = new Map<string, LuaObject[]>();
+  /** Types whose viewdefs the current connection has. */
+  readonly #sentTypes = new Set<string>();
+  #appObject: LuaValue = null;
+  #startupErrors: Outgoing = emptyOutgoing();
+
+  private constructor(options: LuaSessionOptions) {
+    this.#options = options;
+    this.vendedId = options.vendedId;
+    this.site = options.site;
+    this.log = options.log;
+    this.vm = new LuaVm({ instructionBudget: options.instructionBudget });
+    openSandbox(this.vm, { print: (line) => this.log.info(`lua: ${line}`) });
+    this.wrappers = new WrapperRegistry(this.vm);
+    this.backend = new Backend(this.vm, this, {
+      propertyChanged: (variable, name, value) => this.notifyPropertyChange(variable, name, value),
+    }, { maxVariables: options.maxVariables });
+    this.#handles = createHandles(this.vm, {
+      variable: (id) => this.backend.tree.get(id),
+      setProperty: (variable, name, value) => this.backend.setProperty(variable, name, value),
+    });
+    this.executor = createExecutor();
+    this.sessionTable = installApi(this, options.extensions?.(this) ?? {});
+  }
+
+  /**
+   * CreateLuaSession: builds the VM and runs `main.lua`. An error in `main.lua` is logged and
+   * sent as `lua-error` with the first flush; the session stays usable.
+   */
+  static create(options: LuaSessionOptions): LuaSession {
+    const session = new LuaSession(options);
+    const failure = session.runFile("main.lua");
+    if (failure) {
+      session.log.error(`main.lua failed: ${failure.description}`);
+      session.#startupErrors.errors.push(errorData(failure.code, failure.description));
+    }
+    return session;
+  }
+
+  /** GetLuaSession: this session when the vended id matches (per-session isolation). */
+  getLuaSession(vendedId: string): LuaSession | undefined {
+    return vendedId === this.vendedId ? this : undefined;
+  }
+
+  /** Runs `lua/<file>` from the site in this session, as a new entry. */
+  runFile(file: string): LuaFailure | null {
+    const source = this.readLua(file);
+    if (source === undefined) {
+      return { code: "lua-error", description: `No such file: lua/${file}` };
+    }
+    return this.runCode(source, `@lua/${file}`);
+  }
+
+  /** Runs a chunk of Lua text in this session, as a new entry. */
+  runCode(source: string, chunkName: string): LuaFailure | null {
+    this.vm.beginEntry();
+    return this.vm.loadText(source, chunkName) ?? this.vm.pcall(0, 0);
+  }
+
+  /** Source of a site Lua file. */
+  readLua(path: string): string | undefined {
+    return this.site.lua.get(path);
+  }
+
+  // ---- The `session` API -------------------------------------------------------------------
+
+  /** createAppVariable: makes (or re-points) variable 1 at the app object. */
+  createAppVariable(app: LuaValue, props: Map<string, string>): number {
+    this.#appObject = app;
+    const existing = this.backend.tree.get(1);
+    if (existing) {
+      existing.value = app;
+      for (const [name, value] of props) this.backend.setProperty(existing, name, value);
+    } else {
+      this.backend.createLuaVariable(undefined, app, props, 1);
+    }
+    return 1;
+  }
+
+  /** getApp: the live app object (not a wrapper). */
+  getApp(): LuaValue {
+    return this.#appObject;
+  }
+
+  /** createVariable: a child of a variable (by id or by its value) with a negative id. */
+  createVariable(parent: LuaValue, value: LuaValue, props: Map<string, string>): number {
+    const parentVariable = parent === null ? undefined : this.#findVariable(parent);
+    if (parent !== null && !parentVariable) throw new Error("Parent variable not found");
+    return this.backend.createLuaVariable(parentVariable, value, props).id;
+  }
+
+  /** destroyVariable: by id or by the object it holds. */
+  destroyVariable(target: LuaValue): void {
+    const variable = this.#findVariable(target);
+    if (!variable) throw new Error("Variable not found");
+    this.backend.destroyVariable(variable);
+  }
+
+  #findVariable(target: LuaValue): Variable | undefined {
+    if (typeof target === "number") return this.backend.tree.get(target);
+    if (target === null || typeof target !== "object") return undefined;
+    for (const variable of this.backend.tree.values()) {
+      if (variable.value === target) return variable;
+    }
+    return undefined;
+  }
+
+  /** watchProperty: `fn(value)` runs when the client changes that property of the variable. */
+  watchProperty(varId: number, name: string, fn: LuaObject): void {
+    const key = `${varId}\u0000${name}`;
+    const list = this.#propertyWatchers.get(key) ?? [];
+    list.push(fn);
+    this.#propertyWatchers.set(key, list);
+  }
+
+  /** NotifyPropertyChange: runs the Lua watchers of a property the client changed. */
+  notifyPropertyChange(variable: Variable, name: string, value: string): void {
+    for (const fn of this.#propertyWatchers.get(`${variable.id}\u0000${name}`) ?? []) {
+      const result = this.vm.call(fn, [value], 0);
+      if (!result.ok) {
+        throw new ProtocolError(result.failure.code, result.failure.description, variable.id);
+      }
+    }
+  }
+
+  /** session:log and ui.log. */
+  luaLog(level: LuaLogLevel, message: string): void {
+    this.log[level](`lua: ${message}`);
+  }
+
+  /** `ui.registerPresenter`. */
+  registerPresenter(name: string, proto: LuaValue): void {
+    this.presenterTypes.set(name, proto);
+  }
+
+  /** `ui.registerWrapper`. */
+  registerWrapper(name: string, factory: LuaValue): void {
+    this.wrappers.register(name, factory);
+  }
+
+  // ---- Wrappers (WrapperHost) ---------------------------------------------------------------
+
+  /** Calls the wrapper factory for a variable: `NAME:new(variable)`. */
+  wrap(variable: Variable, name: string) {
+    const factory = this.wrappers.find(name);
+    if (factory === undefined) {
+      return {
+        ok: false as const,
+        failure: { code: "lua-error" as const, description: `Unknown wrapper '${name}'` },
+      };
+    }
+    const handle = this.#handles.handleOf(variable);
+    if (factory !== null && typeof factory === "object" && factory.kind === "function") {
+      const result = this.vm.call(factory, [handle], 1);
+      return result.ok ? { ok: true as const, value: result.values[0] ?? null } : result;
+    }
+    return callMethod(this.vm, factory, NEW_KEY, "new", [handle]);
+  }
+
+  /** Runs a wrapper's `destroy` method, if it has one; errors are logged. */
+  dispose(variable: Variable, wrapper: LuaValue): void {
+    this.#handles.forget(variable.id);
+    const method = getField(this.vm, wrapper, DESTROY_KEY);
+    if (!method.ok || method.value === null) return;
+    const result = this.vm.call(method.value, [wrapper], 0);
+    if (!result.ok) this.log.warn(`Wrapper destroy failed: ${result.failure.description}`);
+  }
+
+  /** The wire value of a wrapper. */
+  wireValue(wrapper: LuaValue): LuaValue {
+    return wrapper;
+  }
+
+  /** The type a wrapper reports: its own `type`, else the wrapper name. */
+  wrapperType(wrapper: LuaValue, name: string): string {
+    return typeOf(this.vm, wrapper) || name;
+  }
+
+  // ---- Frames and batches -------------------------------------------------------------------
+
+  /** HandleFrontendCreate / HandleFrontendUpdate and the rest: one frame, then AfterBatch. */
+  handleFrame(frame: ParsedFrame): Promise<Outgoing> {
+    return this.executor.run(() => {
+      for (const item of frame.items) {
+        if ("error" in item) this.backend.reportError(item.error);
+        else {
+          this.vm.beginEntry();
+          this.backend.handle(item);
+        }
+      }
+      return this.afterBatch();
+    });
+  }
+
+  /** ExecuteInSession: runs a function as one entry of this session, then AfterBatch, then emits. */
+  executeInSession(task: () => void): Promise<void> {
+    return this.executor.run(() => {
+      this.vm.beginEntry();
+      task();
+      const out = this.afterBatch();
+      if (!isEmpty(out)) this.emit(out);
+    });
+  }
+
+  /** AfterBatch: change detection plus the viewdefs the connection has not seen yet. */
+  afterBatch(): Outgoing {
+    this.vm.beginEntry();
+    const types = new Set<string>();
+    const out = this.backend.afterBatch(types);
+    if (!isEmpty(this.#startupErrors)) {
+      merge(out, this.#startupErrors);
+      this.#startupErrors = emptyOutgoing();
+    }
+    for (const type of types) {
+      if (this.#sentTypes.has(type)) continue;
+      this.#sentTypes.add(type);
+      const found = this.site.viewdefs.forType(type);
+      if (Object.keys(found).length > 0) out.viewdefs = { ...out.viewdefs, ...found };
+    }
+    return out;
+  }
+
+  /** The connection closed: drop its variables and what it was sent. */
+  connectionClosed(): void {
+    this.backend.connectionClosed();
+    this.#sentTypes.clear();
+  }
+
+  /** Shutdown: stops the executor and drops the VM. */
+  shutdown(): void {
+    this.executor.close();
+    lua.lua_settop(this.vm.L, 0);
+    this.vm.close();
+  }
+}

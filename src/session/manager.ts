@@ -1,0 +1,269 @@
+/**
+ * The session manager: sid → session, vended ids, one live connection per session (a newer one
+ * takes over, the older is closed with 4000), and the idle timeout after the last connection.
+ *
+ * Transport-agnostic: a connection is anything that can send a text frame and be closed.
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { SessionFunctions } from "../lua/api.ts";
+import { type Batcher, createBatcher, emptyOutgoing } from "../protocol/batcher.ts";
+import { errorData, parseFrame, ProtocolError } from "../protocol/messages.ts";
+import type { Site } from "../site/site.ts";
+import { LuaSession } from "./lua_session.ts";
+
+/** The transport side of a connection. */
+export interface ConnectionSink {
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** A live connection, as the transport sees it. */
+export interface Connection {
+  /** The session this connection belongs to. */
+  readonly session: LuaSession;
+  /** Handles one text frame from the client; never rejects. */
+  receive(text: string): Promise<void>;
+  /** The transport closed; safe to call more than once. */
+  closed(): void;
+}
+
+/** Close code sent to a connection replaced by a newer one for the same session. */
+export const TAKEN_OVER = 4000;
+/** Close code sent when the server shuts down, so that clients reconnect. */
+export const SERVICE_RESTART = 1012;
+
+/** Options of {@link SessionManager}. */
+export type ManagerOptions =
+  & Pick<
+    Config,
+    | "sessionTimeoutMs"
+    | "maxSessions"
+    | "maxFrameBytes"
+    | "maxMessagesPerFrame"
+    | "maxVariables"
+    | "instructionBudget"
+    | "inlineLua"
+  >
+  & {
+    site: Site;
+    log: Logger;
+    /** Longest wait before a background flush, in milliseconds. */
+    flushDelayMs?: number;
+    extensions?: (session: LuaSession) => SessionFunctions;
+  };
+
+interface Entry {
+  sid: string;
+  session: LuaSession;
+  connection: LiveConnection | undefined;
+  expiry: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface LiveConnection extends Connection {
+  readonly sink: ConnectionSink;
+  readonly batcher: Batcher;
+  active: boolean;
+}
+
+/** A well-formed session id: 32 lowercase hex characters. */
+export const SID_PATTERN = /^[0-9a-f]{32}$/;
+
+/**
+ * Makes a fresh session id from a CSPRNG.
+ *
+ * @example
+ * ```ts
+ * import { newSid } from "./manager.ts";
+ * newSid(); // e.g. "3f2a...": 32 lowercase hex characters
+ * ```
+ */
+export function newSid(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Owns every live session of the process.
+ *
+ * @example
+ * ```ts
+ * // const manager = new SessionManager({ ...config, site, log });
+ * // const connection = manager.connect(sid, { send, close });
+ * // await connection.receive('{"type":"watch","data":{"varId":1}}');
+ * ```
+ */
+export class SessionManager {
+  readonly #options: ManagerOptions;
+  readonly #entries = new Map<string, Entry>();
+  #nextVendedId = 1;
+  #connections = 0;
+  #closing = false;
+
+  /** Creates a manager with no sessions. */
+  constructor(options: ManagerOptions) {
+    this.#options = options;
+  }
+
+  /** Live sessions. */
+  get sessionCount(): number {
+    return this.#entries.size;
+  }
+
+  /** Live connections. */
+  get connectionCount(): number {
+    return this.#connections;
+  }
+
+  /** The session of a sid, if live. */
+  session(sid: string): LuaSession | undefined {
+    return this.#entries.get(sid)?.session;
+  }
+
+  /** Every live sid. */
+  sids(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  /**
+   * Attaches a transport to a session, creating the session (and running `main.lua`) for an
+   * unknown sid. Throws a {@link ProtocolError} with code `limit` when the process is full.
+   */
+  connect(sid: string, sink: ConnectionSink): Connection {
+    if (!SID_PATTERN.test(sid)) throw new ProtocolError("bad-message", "Malformed session id");
+    if (this.#closing) throw new ProtocolError("limit", "Server is shutting down");
+    let entry = this.#entries.get(sid);
+    if (!entry) {
+      if (this.#entries.size >= this.#options.maxSessions) {
+        throw new ProtocolError(
+          "limit",
+          `Server has ${this.#entries.size} sessions; the limit is ${this.#options.maxSessions}`,
+        );
+      }
+      entry = { sid, session: this.#createSession(), connection: undefined, expiry: undefined };
+      this.#entries.set(sid, entry);
+    }
+    if (entry.expiry !== undefined) clearTimeout(entry.expiry);
+    entry.expiry = undefined;
+    const previous = entry.connection;
+    if (previous) {
+      this.#detach(entry, previous);
+      try {
+        previous.sink.close(TAKEN_OVER, "Session taken over by a newer connection");
+      } catch (error) {
+        this.#options.log.debug(`Closing a taken-over socket failed: ${error}`);
+      }
+    }
+    const connection = this.#makeConnection(entry, sink);
+    entry.connection = connection;
+    this.#connections++;
+    entry.session.log.info(previous ? "Connection taken over" : "Connected");
+    return connection;
+  }
+
+  #createSession(): LuaSession {
+    const vendedId = String(this.#nextVendedId++);
+    const log = this.#options.log.forSession(vendedId);
+    const session = LuaSession.create({
+      vendedId,
+      site: this.#options.site,
+      log,
+      instructionBudget: this.#options.instructionBudget,
+      maxVariables: this.#options.maxVariables,
+      inlineLua: this.#options.inlineLua,
+      extensions: this.#options.extensions,
+    });
+    log.info("Session created");
+    return session;
+  }
+
+  #makeConnection(entry: Entry, sink: ConnectionSink): LiveConnection {
+    const session = entry.session;
+    const batcher = createBatcher({
+      send: (frame) => {
+        try {
+          sink.send(frame);
+        } catch (error) {
+          session.log.debug(`Send failed: ${error}`);
+        }
+      },
+      delayMs: this.#options.flushDelayMs ?? 10,
+    });
+    session.emit = (out) => {
+      if (connection.active) batcher.add(out, false);
+    };
+    const limits = this.#options;
+    const connection: LiveConnection = {
+      session,
+      sink,
+      batcher,
+      active: true,
+      receive: async (text) => {
+        if (!connection.active) return;
+        try {
+          const frame = parseFrame(text, limits);
+          const out = await session.handleFrame(frame);
+          if (connection.active) batcher.add(out, frame.userEvent);
+        } catch (error) {
+          if (!connection.active) return;
+          const out = emptyOutgoing();
+          if (error instanceof ProtocolError) out.errors.push(error.toData());
+          else {
+            session.log.error(`Frame failed: ${(error as Error)?.stack ?? error}`);
+            out.errors.push(errorData("bad-message", "The server could not handle this frame"));
+          }
+          batcher.add(out, true);
+        }
+      },
+      closed: () => {
+        if (!connection.active) return;
+        this.#detach(entry, connection);
+        if (entry.connection === undefined) this.#scheduleExpiry(entry);
+      },
+    };
+    return connection;
+  }
+
+  #detach(entry: Entry, connection: LiveConnection): void {
+    if (!connection.active) return;
+    connection.active = false;
+    connection.batcher.close();
+    this.#connections--;
+    if (entry.connection === connection) entry.connection = undefined;
+    // Queued behind any frame still running, so the frame sees the variables it expects.
+    const session = entry.session;
+    session.executor.run(() => session.connectionClosed()).catch(() => {});
+    entry.session.log.info("Connection closed");
+  }
+
+  #scheduleExpiry(entry: Entry): void {
+    entry.expiry = setTimeout(() => {
+      if (entry.connection) return;
+      this.#entries.delete(entry.sid);
+      entry.session.shutdown();
+      entry.session.log.info("Session expired");
+    }, this.#options.sessionTimeoutMs);
+  }
+
+  /** Closes every connection with 1012 and shuts every session down. */
+  shutdown(): void {
+    this.#closing = true;
+    for (const entry of this.#entries.values()) {
+      if (entry.expiry !== undefined) clearTimeout(entry.expiry);
+      const connection = entry.connection;
+      if (connection) {
+        connection.batcher.flush();
+        this.#detach(entry, connection);
+        try {
+          connection.sink.close(SERVICE_RESTART, "Server restarting");
+        } catch {
+          // The socket is already gone.
+        }
+      }
+      entry.session.shutdown();
+    }
+    this.#entries.clear();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Value JSON (SPEC 7): how a Lua value travels on the wire, and the `type` the server reports.
+ *
+ * Objects never travel, only `{"obj": N}` with the VM's per-object id; sequences without a `type`
+ * travel as arrays of their elements' value JSON.
+ *
+ * @module
+ */
+import { lua, type LuaString, toLua } from "../lua/fengari.ts";
+import { getField } from "../lua/navigate.ts";
+import type { LuaObject, LuaValue, LuaVm } from "../lua/vm.ts";
+
+const TYPE_KEY = toLua("type");
+const MAX_DEPTH = 32;
+
+/**
+ * The `type` of a value: the string `type` field of a table (own or inherited), else `""`.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "../lua/vm.ts";
+ * import { typeOf } from "./value_json.ts";
+ * const vm = new LuaVm();
+ * const r = vm.evaluate("return {type = 'Contact'}");
+ * if (r.ok) typeOf(vm, r.values[0] ?? null); // "Contact"
+ * ```
+ */
+export function typeOf(vm: LuaVm, value: LuaValue): string {
+  if (value === null || typeof value !== "object" || value.kind !== "table") return "";
+  const field = getField(vm, value, TYPE_KEY);
+  return field.ok && typeof field.value === "string" ? field.value : "";
+}
+
+/**
+ * Encodes a value as value JSON text.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "../lua/vm.ts";
+ * import { valueJson } from "./value_json.ts";
+ * const vm = new LuaVm();
+ * const r = vm.evaluate("return {1, 'two', {}}");
+ * if (r.ok) valueJson(vm, r.values[0] ?? null); // '[1,"two",[]]'
+ * ```
+ */
+export function valueJson(vm: LuaVm, value: LuaValue): string {
+  return encode(vm, value, 0, undefined);
+}
+
+function encode(
+  vm: LuaVm,
+  value: LuaValue,
+  depth: number,
+  seen: Set<LuaObject> | undefined,
+): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      return Number.isFinite(value) ? (Object.is(value, -0) ? "0" : String(value)) : "null";
+    case "string":
+      return JSON.stringify(value);
+  }
+  if (value.kind !== "table" || depth >= MAX_DEPTH || seen?.has(value)) return objectRef(value);
+  const elements = sequenceElements(vm, value);
+  if (elements === undefined) return objectRef(value);
+  if (elements.length === 0) return "[]";
+  const inner = seen ?? new Set<LuaObject>();
+  inner.add(value);
+  const parts = elements.map((element) => encode(vm, element, depth + 1, inner));
+  inner.delete(value);
+  return `[${parts.join(",")}]`;
+}
+
+function objectRef(value: LuaObject): string {
+  return `{"obj":${value.id}}`;
+}
+
+/**
+ * The elements of a table that travels as an array (no `type`, only keys 1..n besides
+ * `_`-prefixed ones), or `undefined` when it travels as an object.
+ */
+export function sequenceElements(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
+  if (typeOf(vm, table) !== "") return undefined;
+  const L = vm.L;
+  const top = lua.lua_gettop(L);
+  table.push(L);
+  const byIndex: LuaValue[] = [];
+  let count = 0;
+  let isSequence = true;
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, -2) !== 0) {
+    const keyType = lua.lua_type(L, -2);
+    if (keyType === lua.LUA_TNUMBER && lua.lua_isinteger(L, -2)) {
+      const key = lua.lua_tointeger(L, -2);
+      if (key < 1) {
+        isSequence = false;
+        break;
+      }
+      byIndex[key - 1] = vm.read(-1);
+      count++;
+    } else if (!(keyType === lua.LUA_TSTRING && isPrivate(lua.lua_tolstring(L, -2)))) {
+      isSequence = false;
+      break;
+    }
+    lua.lua_pop(L, 1);
+  }
+  lua.lua_settop(L, top);
+  if (!isSequence || count !== byIndex.length) return undefined;
+  return byIndex;
+}
+
+function isPrivate(key: LuaString | null): boolean {
+  return key !== null && key[0] === 0x5f; // "_"
+}
