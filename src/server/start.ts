@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { SessionManager } from "../session/manager.ts";
 import { EMBEDDED_SITE, loadSite } from "../site/site.ts";
 import { createApp } from "./app.ts";
+import { clientAssets } from "./client_assets.ts";
 
 /** The version reported by `/healthz`. */
 export const VERSION = "0.1.0";
@@ -40,7 +41,7 @@ export async function startServer(
   const log = options.log ?? createLogger({ level: config.logLevel });
   const site = await loadSite(config.dir ?? EMBEDDED_SITE);
   const manager = new SessionManager({ ...config, site, log, flushDelayMs: options.flushDelayMs });
-  const app = createApp({ manager, site, log, version: VERSION });
+  const app = createApp({ manager, site, log, version: VERSION, assets: clientAssets() });
   const listening = Promise.withResolvers<number>();
   const server = Deno.serve({
     port: config.port,
