@@ -14,29 +14,47 @@ export type LogLevel = typeof LOG_LEVELS[number];
 export interface Config {
   /** Site folder; `undefined` serves the embedded default app. */
   dir: string | undefined;
+  /** TCP port; 0 picks a free one. */
   port: number;
+  /** Interface to listen on. */
   host: string;
   /** How long a session outlives its last connection, in milliseconds. */
   sessionTimeoutMs: number;
+  /** Re-run changed Lua files and re-send changed viewdefs in live sessions. */
   hotload: boolean;
+  /** Allow inline Lua through variable 1's `lua` property (SPEC 10.5). */
   inlineLua: boolean;
+  /** Serve `/<sid>/variables` and `/<sid>/variables.json`. */
   debug: boolean;
+  /** The least severe level logged. */
   logLevel: LogLevel;
+  /** Largest client frame, in bytes. */
   maxFrameBytes: number;
+  /** Most messages in one client frame. */
   maxMessagesPerFrame: number;
+  /** Most variables per session. */
   maxVariables: number;
+  /** Lua instructions one entry into Lua may run. */
   instructionBudget: number;
+  /** Most live sessions per process. */
   maxSessions: number;
 }
 
-type Kind = "string" | "integer" | "duration" | "boolean" | "level";
+/** How an option's text value is read. */
+export type OptionKind = "string" | "integer" | "duration" | "boolean" | "level";
 
-interface OptionSpec {
+/** One option: its flag, environment variable, kind and help line. */
+export interface OptionSpec {
+  /** The {@link Config} field it sets. */
   key: keyof Config;
+  /** The flag without its leading `--`. */
   flag: string;
+  /** The environment variable read when the flag is absent. */
   env: string;
-  kind: Kind;
+  kind: OptionKind;
   help: string;
+  /** Placeholder for the value in `--help`. */
+  value?: string;
 }
 
 /** The defaults of every option. */
@@ -56,10 +74,40 @@ export const DEFAULT_CONFIG: Config = {
   maxSessions: 10_000,
 };
 
-const OPTIONS: OptionSpec[] = [
-  { key: "dir", flag: "dir", env: "UI_DIR", kind: "string", help: "site folder to serve" },
-  { key: "port", flag: "port", env: "PORT", kind: "integer", help: "TCP port" },
-  { key: "host", flag: "host", env: "UI_HOST", kind: "string", help: "interface to listen on" },
+/**
+ * Every option, in `--help` order.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_OPTIONS } from "./config.ts";
+ * CONFIG_OPTIONS.map((o) => `--${o.flag}`); // ["--dir", "--port", ...]
+ * ```
+ */
+export const CONFIG_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "dir",
+    flag: "dir",
+    env: "UI_DIR",
+    kind: "string",
+    value: "PATH",
+    help: "site folder to serve",
+  },
+  {
+    key: "port",
+    flag: "port",
+    env: "PORT",
+    kind: "integer",
+    value: "PORT",
+    help: "TCP port (0: any free port)",
+  },
+  {
+    key: "host",
+    flag: "host",
+    env: "UI_HOST",
+    kind: "string",
+    value: "HOST",
+    help: "interface to listen on",
+  },
   {
     key: "sessionTimeoutMs",
     flag: "session-timeout",
@@ -162,7 +210,7 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config | "
   const set = (spec: OptionSpec, raw: string, source: string) => {
     (config as unknown as Record<string, unknown>)[spec.key] = convert(spec, raw, source);
   };
-  for (const spec of OPTIONS) {
+  for (const spec of CONFIG_OPTIONS) {
     const raw = env(spec.env);
     if (raw !== undefined && raw !== "") set(spec, raw, `environment variable ${spec.env}`);
   }
@@ -175,7 +223,7 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config | "
     }
     if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument '${arg}'`);
     const [name, inline] = splitOnce(arg.slice(2), "=");
-    const spec = OPTIONS.find((option) => option.flag === name);
+    const spec = CONFIG_OPTIONS.find((option) => option.flag === name);
     if (!spec) throw new ConfigError(`Unknown option '--${name}'; see --help`);
     if (spec.kind === "boolean" && inline === undefined) {
       set(spec, "true", `--${name}`);
@@ -199,25 +247,45 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config | "
  */
 export function helpText(): string {
   const lines = [
-    "Usage: deno task start [options]",
+    "Usage: deno run --allow-net --allow-read --allow-env main.ts [options]",
     "",
     "Serves a Lua-driven web UI site (the embedded default app without --dir).",
     "",
-    "Options (each also read from its environment variable):",
+    "Options. Each is also read from the environment variable shown; a flag wins over its",
+    "variable. Booleans take no value as flags (--hotload) and true/false, 1/0, yes/no or on/off",
+    "as variables or as --flag=VALUE.",
+    "",
   ];
-  for (const spec of OPTIONS) {
-    const value = spec.kind === "boolean" ? "" : " VALUE";
-    const shown = describeDefault(spec);
-    lines.push(`  --${spec.flag}${value}`.padEnd(30) + `${spec.help} [${spec.env}; ${shown}]`);
+  for (const spec of CONFIG_OPTIONS) {
+    const value = spec.kind === "boolean" ? "" : ` ${placeholder(spec)}`;
+    lines.push(`  --${spec.flag}${value}`);
+    lines.push(`      ${spec.help}`);
+    lines.push(`      env ${spec.env}; ${describeDefault(spec)}`);
   }
-  lines.push("  -v".padEnd(30) + "same as --log-level debug");
-  lines.push("  -h, --help".padEnd(30) + "show this text");
+  lines.push("  -v");
+  lines.push("      same as --log-level debug");
+  lines.push("  -h, --help");
+  lines.push("      show this text and exit");
+  lines.push("");
+  lines.push("A bad value stops the server at start with a message on stderr and exit code 2.");
   return lines.join("\n");
+}
+
+function placeholder(spec: OptionSpec): string {
+  if (spec.value) return spec.value;
+  switch (spec.kind) {
+    case "duration":
+      return "DURATION";
+    case "level":
+      return "LEVEL";
+    default:
+      return "N";
+  }
 }
 
 function describeDefault(spec: OptionSpec): string {
   const value = DEFAULT_CONFIG[spec.key];
-  if (value === undefined) return "default: embedded app";
+  if (value === undefined) return "default: the embedded app";
   if (spec.kind === "duration") return `default: ${formatDuration(value as number)}`;
   return `default: ${value}`;
 }
@@ -232,6 +300,7 @@ function formatDuration(ms: number): string {
 function convert(spec: OptionSpec, raw: string, source: string): unknown {
   switch (spec.kind) {
     case "string":
+      if (raw.trim() === "") throw new ConfigError(`${capitalize(source)} needs a value`);
       return raw;
     case "integer": {
       const n = Number(raw);

@@ -1,15 +1,27 @@
 /**
  * Logging: one line per event with level, time, the session's vended id and the message.
  *
+ * A line reads `LEVEL TIME [session N] message`, for example
+ * `WARN 2026-01-01T00:00:00.000Z [session 3] Lua error (lua-error) in variable 7: ...`.
+ * Line breaks inside a message (Lua tracebacks, stack traces, whatever Lua prints) are written
+ * as `\n`, so that every event stays on one line and Lua cannot forge log lines.
+ *
+ * By default lines go through the `console` API (errors and warnings to stderr, the rest to
+ * stdout), which is what Deno Deploy collects as the app's logs.
+ *
  * @module
  */
 import { LOG_LEVELS, type LogLevel } from "./config.ts";
 
 /** Writes log lines for one scope (the server, or one session). */
 export interface Logger {
+  /** Logs a failure. */
   error(message: string): void;
+  /** Logs something wrong that the server got over. */
   warn(message: string): void;
+  /** Logs a normal event (sessions, connections, Lua `print`). */
   info(message: string): void;
+  /** Logs detail for tracing a problem; only with `-v` or `--log-level debug`. */
   debug(message: string): void;
   /** A logger whose lines carry a session's vended id. */
   forSession(vendedId: string): Logger;
@@ -17,21 +29,61 @@ export interface Logger {
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
+  /** The least severe level written. */
   level: LogLevel;
-  /** Receives each formatted line; stderr by default. */
-  write: (line: string) => void;
+  /** Receives each formatted line with its level; the `console` API by default. */
+  write: (line: string, level: LogLevel) => void;
   /** The clock, for tests. */
   now: () => Date;
 }
 
-const encoder = new TextEncoder();
+/**
+ * Writes a line with the `console` method of its level.
+ *
+ * @example
+ * ```ts
+ * import { writeToConsole } from "./log.ts";
+ * writeToConsole("WARN 2026-01-01T00:00:00.000Z Slow frame", "warn"); // to stderr
+ * ```
+ */
+export function writeToConsole(line: string, level: LogLevel): void {
+  switch (level) {
+    case "error":
+      return console.error(line);
+    case "warn":
+      return console.warn(line);
+    case "info":
+      return console.info(line);
+    case "debug":
+      return console.debug(line);
+  }
+}
 
 /** The default options of {@link createLogger}. */
 export const DEFAULT_LOGGER_OPTIONS: LoggerOptions = {
   level: "info",
-  write: (line) => Deno.stderr.writeSync(encoder.encode(`${line}\n`)),
+  write: writeToConsole,
   now: () => new Date(),
 };
+
+/**
+ * Makes a message safe for a one-line log: line breaks and other control characters (tabs
+ * excepted) become escapes (`\n`, `\r`, `\u001b`).
+ *
+ * @example
+ * ```ts
+ * import { oneLine } from "./log.ts";
+ * oneLine("boom\nstack traceback:"); // "boom\\nstack traceback:"
+ * ```
+ */
+export function oneLine(message: string): string {
+  // deno-lint-ignore no-control-regex
+  return message.replace(/[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/g, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
 
 /**
  * Creates a logger that drops lines below its level.
@@ -52,7 +104,8 @@ export function createLogger(options: Partial<LoggerOptions> = {}): Logger {
     const line = (level: LogLevel) => (message: string) => {
       if (LOG_LEVELS.indexOf(level) > threshold) return;
       const tag = scope ? ` [${scope}]` : "";
-      settings.write(`${level.toUpperCase()} ${settings.now().toISOString()}${tag} ${message}`);
+      const time = settings.now().toISOString();
+      settings.write(`${level.toUpperCase()} ${time}${tag} ${oneLine(message)}`, level);
     };
     return {
       error: line("error"),
@@ -65,5 +118,13 @@ export function createLogger(options: Partial<LoggerOptions> = {}): Logger {
   return make("");
 }
 
-/** A logger that writes nothing, for tests and tools. */
+/**
+ * A logger that writes nothing, for tests and tools.
+ *
+ * @example
+ * ```ts
+ * import { silentLogger } from "./log.ts";
+ * silentLogger.error("Nobody reads this");
+ * ```
+ */
 export const silentLogger: Logger = createLogger({ write: () => {} });

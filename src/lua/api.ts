@@ -29,6 +29,10 @@ export interface ApiHost {
   registerWrapper(name: string, factory: LuaValue): void;
   /** Source of `lua/<path>`, or `undefined`. */
   readLua(path: string): string | undefined;
+  /** `require` cache: module name → its value. */
+  readonly modules: Map<string, LuaValue>;
+  /** Site files this session has run (for hot reload), e.g. `main.lua`, `a/b.lua`. */
+  readonly loadedFiles: Set<string>;
 }
 
 /** Extra `session` functions added by other modules (prototypes, timers). */
@@ -213,7 +217,7 @@ function readProps(vm: LuaVm, L: LuaState, index: number): Map<string, string> {
 /** `require("a.b")`: loads `lua/a/b.lua` once per session; a cycle gets `true`, not a loop. */
 function installRequire(host: ApiHost): void {
   const vm = host.vm;
-  const loaded = new Map<string, LuaValue>();
+  const loaded = host.modules;
   const loading = new Set<string>();
   vm.setGlobalFunction("require", (L) => {
     const name = fromLua(lauxlib.luaL_checklstring(L, 1));
@@ -238,6 +242,7 @@ function installRequire(host: ApiHost): void {
     if (failure) return lauxlib.luaL_error(L, toLua("%s"), toLua(failure.description));
     lua.lua_pushstring(L, toLua(name));
     loading.add(name);
+    host.loadedFiles.add(file);
     try {
       lua.lua_call(L, 1, 1);
     } finally {

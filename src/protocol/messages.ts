@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { splitPriority } from "../variables/tree.ts";
 
 /** The error codes of SPEC 12. */
 export type ErrorCode =
@@ -134,7 +135,7 @@ const MESSAGE_TYPES = new Set(["create", "update", "destroy", "watch", "unwatch"
  * ```
  */
 export function parseFrame(text: string, limits: ParseLimits): ParsedFrame {
-  if (text.length > limits.maxFrameBytes) {
+  if (exceedsBytes(text, limits.maxFrameBytes)) {
     throw new ProtocolError("too-large", `Frame exceeds ${limits.maxFrameBytes} bytes`);
   }
   let json: unknown;
@@ -197,7 +198,8 @@ export function parseMessage(message: unknown): ClientMessage {
     if (id < 2) throw new ProtocolError("bad-message", "Created variable ids start at 2", id);
     const parentId = integerField(data, "parentId", type);
     const properties = data.properties === undefined ? {} : propertiesField(data.properties, id);
-    if (parentId !== 0 && properties.path === undefined) {
+    const hasPath = Object.keys(properties).some((name) => splitPriority(name)[0] === "path");
+    if (parentId !== 0 && !hasPath) {
       throw new ProtocolError("bad-message", "A child variable needs a 'path' property", id);
     }
     const create: CreateMessage = {
@@ -223,6 +225,13 @@ export function parseMessage(message: unknown): ClientMessage {
     return update;
   }
   return { type: type as VarMessage["type"], data: { varId } };
+}
+
+/** True when the UTF-8 encoding of `text` is longer than `max` bytes. */
+function exceedsBytes(text: string, max: number): boolean {
+  if (text.length > max) return true;
+  if (text.length * 3 <= max) return false;
+  return new TextEncoder().encode(text).length > max;
 }
 
 function integerField(data: Record<string, unknown>, name: string, type: string): number {

@@ -7,6 +7,7 @@
 import type { Config } from "../config.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { SessionManager } from "../session/manager.ts";
+import { type Hotload, watchSite } from "../site/hotload.ts";
 import { EMBEDDED_SITE, loadSite } from "../site/site.ts";
 import { createApp } from "./app.ts";
 import { clientAssets } from "./client_assets.ts";
@@ -19,6 +20,8 @@ export interface RunningServer {
   /** The port actually bound (useful with port 0). */
   port: number;
   manager: SessionManager;
+  /** The file watcher, with `--hotload`. */
+  hotload: Hotload | undefined;
   /** Closes every socket with 1012, drops every session and stops listening. */
   shutdown(): Promise<void>;
 }
@@ -49,11 +52,16 @@ export async function startServer(
     onListen: ({ port }) => listening.resolve(port),
   }, app.fetch);
   const port = await listening.promise;
+  const hotload = config.hotload
+    ? watchSite({ site, sessions: () => manager.sessions(), log })
+    : undefined;
   log.info(`Serving ${config.dir ?? "the embedded app"} on http://${config.host}:${port}/`);
   return {
     port,
     manager,
+    hotload,
     async shutdown() {
+      hotload?.close();
       manager.shutdown();
       await server.shutdown();
     },

@@ -50,6 +50,11 @@ export interface WrapperHost {
 export interface BackendHooks {
   /** Called after the client set a property (after it is stored). */
   propertyChanged(variable: Variable, name: string, value: string): void;
+  /** `create=NAME`: a new instance of a presenter type. */
+  instantiate(name: string): { ok: true; value: LuaValue } | {
+    ok: false;
+    failure: NavigationFailure;
+  };
 }
 
 /** Options of {@link Backend}. */
@@ -164,6 +169,14 @@ export class Backend {
       value: message.data.value === undefined ? null : jsonToLua(this.#vm, message.data.value),
     });
     if (!nowatch) variable.watchers = 1;
+    const presenter = properties.get("create");
+    if (presenter !== undefined) {
+      // The new instance is the variable's value; its path, if any, is not read.
+      variable.path = undefined;
+      const made = this.#hooks.instantiate(presenter);
+      if (!made.ok) throw failureError(made.failure, id);
+      variable.value = made.value;
+    }
   }
 
   #update(message: UpdateMessage): void {

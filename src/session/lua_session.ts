@@ -11,7 +11,15 @@
 import { type ApiHost, installApi, type LuaLogLevel, type SessionFunctions } from "../lua/api.ts";
 import { lua, toLua } from "../lua/fengari.ts";
 import { callMethod, getField } from "../lua/navigate.ts";
+import {
+  type AppModel,
+  installAppModel,
+  ITEMS_KEY,
+  LUA_PROPERTY,
+  VIEW_LIST,
+} from "../lua/prototypes.ts";
 import { openSandbox } from "../lua/sandbox.ts";
+import { createTimers, type Timers } from "../lua/timers.ts";
 import { createHandles, type Handles } from "../lua/variable_handle.ts";
 import { type LuaFailure, type LuaObject, type LuaValue, LuaVm } from "../lua/vm.ts";
 import { WrapperRegistry } from "../lua/wrappers.ts";
@@ -19,6 +27,7 @@ import type { Logger } from "../log.ts";
 import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/batcher.ts";
 import { errorData, type ParsedFrame, ProtocolError } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
+import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/tree.ts";
 import { typeOf } from "../variables/value_json.ts";
 import { Backend, type WrapperHost } from "./backend.ts";
@@ -74,6 +83,14 @@ export class LuaSession implements ApiHost, WrapperHost {
   readonly presenterTypes = new Map<string, LuaValue>();
   /** The global `session` table. */
   readonly sessionTable: LuaObject;
+  /** `require` cache. */
+  readonly modules = new Map<string, LuaValue>();
+  /** Site Lua files this session has run, for hot reload. */
+  readonly loadedFiles = new Set<string>();
+  /** Prototypes, mutation and the built-in list wrapper. */
+  readonly appModel: AppModel;
+  /** The session's timers. */
+  readonly timers: Timers;
   /** Where background output goes; set by the session manager. */
   emit: (out: Outgoing) => void = () => {};
   readonly site: Site;
@@ -96,13 +113,36 @@ export class LuaSession implements ApiHost, WrapperHost {
     this.wrappers = new WrapperRegistry(this.vm);
     this.backend = new Backend(this.vm, this, {
       propertyChanged: (variable, name, value) => this.notifyPropertyChange(variable, name, value),
+      instantiate: (name) => this.instantiate(name),
     }, { maxVariables: options.maxVariables });
     this.#handles = createHandles(this.vm, {
       variable: (id) => this.backend.tree.get(id),
       setProperty: (variable, name, value) => this.backend.setProperty(variable, name, value),
     });
     this.executor = createExecutor();
-    this.sessionTable = installApi(this, options.extensions?.(this) ?? {});
+    this.timers = createTimers({
+      vm: this.vm,
+      executeInSession: (task) => this.executeInSession(task),
+      timerFailed: (failure) => this.reportFailure("Timer callback", failure),
+    });
+    this.sessionTable = installApi(this, {
+      ...this.timers.functions,
+      ...options.extensions?.(this),
+    });
+    this.appModel = installAppModel({
+      vm: this.vm,
+      sessionTable: this.sessionTable,
+      findType: (name) => this.findType(name),
+      mutationFailed: (message) =>
+        this.reportFailure("mutate()", { code: "lua-error", description: message }),
+    });
+    this.wrappers.registerBuiltin(VIEW_LIST, this.appModel.viewList);
+  }
+
+  /** Logs a failure and sends it to the client with the next flush. */
+  reportFailure(what: string, failure: LuaFailure, varId?: number): void {
+    this.log.warn(`${what} failed: ${failure.description}`);
+    this.backend.reportError(errorData(failure.code, failure.description, varId));
   }
 
   /**
@@ -124,19 +164,79 @@ export class LuaSession implements ApiHost, WrapperHost {
     return vendedId === this.vendedId ? this : undefined;
   }
 
-  /** Runs `lua/<file>` from the site in this session, as a new entry. */
+  /**
+   * Runs `lua/<file>` from the site in this session, as a new entry, then prototype mutation.
+   * A file loaded as a module (`a/b.lua`) refreshes the `require` cache too.
+   */
   runFile(file: string): LuaFailure | null {
     const source = this.readLua(file);
     if (source === undefined) {
       return { code: "lua-error", description: `No such file: lua/${file}` };
     }
-    return this.runCode(source, `@lua/${file}`);
+    this.loadedFiles.add(file);
+    const moduleName = file.slice(0, -4).replaceAll("/", ".");
+    const isModule = this.modules.has(moduleName);
+    this.vm.beginEntry();
+    const L = this.vm.L;
+    const top = lua.lua_gettop(L);
+    const failure = this.vm.loadText(source, `@lua/${file}`);
+    if (failure) return failure;
+    lua.lua_pushstring(L, toLua(moduleName));
+    const error = this.vm.pcall(1, 1);
+    if (!error && isModule) {
+      const value = this.vm.read(-1);
+      this.modules.set(moduleName, value === null ? true : value);
+    }
+    lua.lua_settop(L, top);
+    this.appModel.runMutations();
+    return error;
   }
 
-  /** Runs a chunk of Lua text in this session, as a new entry. */
+  /** Runs a chunk of Lua text in this session, as a new entry, then prototype mutation. */
   runCode(source: string, chunkName: string): LuaFailure | null {
     this.vm.beginEntry();
-    return this.vm.loadText(source, chunkName) ?? this.vm.pcall(0, 0);
+    const failure = this.vm.loadText(source, chunkName) ?? this.vm.pcall(0, 0);
+    this.appModel.runMutations();
+    return failure;
+  }
+
+  /** Re-runs a changed site file with `session.reloading` set (hot reload). */
+  reload(file: string): LuaFailure | null {
+    this.#setReloading(true);
+    try {
+      return this.runFile(file);
+    } finally {
+      this.#setReloading(false);
+    }
+  }
+
+  #setReloading(value: boolean): void {
+    const L = this.vm.L;
+    this.sessionTable.push(L);
+    lua.lua_pushboolean(L, value);
+    lua.lua_setfield(L, -2, toLua("reloading"));
+    lua.lua_pop(L, 1);
+  }
+
+  /** A presenter type, prototype or wrapper factory by name (for `create=` and `itemWrapper`). */
+  findType(name: string): LuaValue {
+    const presenter = this.presenterTypes.get(name);
+    if (presenter !== undefined) return presenter;
+    const proto = getField(this.vm, this.appModel.registry, toLua(name));
+    if (proto.ok && proto.value !== null) return proto.value;
+    return this.wrappers.find(name) ?? null;
+  }
+
+  /** `create=NAME`: a new instance of a presenter type, `NAME:new()`. */
+  instantiate(name: string) {
+    const type = this.findType(name);
+    if (type === null) {
+      return {
+        ok: false as const,
+        failure: { code: "lua-error" as const, description: `Unknown presenter type '${name}'` },
+      };
+    }
+    return callMethod(this.vm, type, NEW_KEY, "new", []);
   }
 
   /** Source of a site Lua file. */
@@ -197,12 +297,33 @@ export class LuaSession implements ApiHost, WrapperHost {
 
   /** NotifyPropertyChange: runs the Lua watchers of a property the client changed. */
   notifyPropertyChange(variable: Variable, name: string, value: string): void {
+    if (variable.id === 1 && name === LUA_PROPERTY) return this.#loadLuaProperty(value);
     for (const fn of this.#propertyWatchers.get(`${variable.id}\u0000${name}`) ?? []) {
       const result = this.vm.call(fn, [value], 0);
       if (!result.ok) {
         throw new ProtocolError(result.failure.code, result.failure.description, variable.id);
       }
     }
+  }
+
+  /** SPEC 10.5: a `.lua` value loads that site file; anything else is inline code. */
+  #loadLuaProperty(value: string): void {
+    let failure: LuaFailure | null;
+    if (value.endsWith(".lua")) {
+      const file = value.replace(/^\/+/, "");
+      if (
+        file.split("/").some((part) => part === ".." || part === "") || !this.site.lua.has(file)
+      ) {
+        throw new ProtocolError("not-found", `No Lua file '${value}' in the site`, 1);
+      }
+      failure = this.runFile(file);
+    } else {
+      if (!this.#options.inlineLua) {
+        throw new ProtocolError("forbidden", "Inline Lua is not allowed on this server", 1);
+      }
+      failure = this.runCode(value, "=inline");
+    }
+    if (failure) throw new ProtocolError(failure.code, failure.description, 1);
   }
 
   /** session:log and ui.log. */
@@ -248,9 +369,11 @@ export class LuaSession implements ApiHost, WrapperHost {
     if (!result.ok) this.log.warn(`Wrapper destroy failed: ${result.failure.description}`);
   }
 
-  /** The wire value of a wrapper. */
+  /** The wire value of a wrapper: a list wrapper shows its items, any other itself. */
   wireValue(wrapper: LuaValue): LuaValue {
-    return wrapper;
+    if (typeOf(this.vm, wrapper) !== VIEW_LIST) return wrapper;
+    const items = getField(this.vm, wrapper, ITEMS_KEY);
+    return items.ok ? items.value : null;
   }
 
   /** The type a wrapper reports: its own `type`, else the wrapper name. */
@@ -302,14 +425,27 @@ export class LuaSession implements ApiHost, WrapperHost {
     return out;
   }
 
+  /** Re-sends a changed viewdef if this session's connection has its type (hot reload). */
+  resendViewdef(key: string): Promise<void> {
+    return this.executor.run(() => {
+      if (!this.#sentTypes.has(viewdefType(key))) return;
+      const template = this.site.viewdefs.get(key);
+      if (template === undefined) return;
+      const out = emptyOutgoing();
+      out.viewdefs = { [key]: template };
+      this.emit(out);
+    }).catch(() => {});
+  }
+
   /** The connection closed: drop its variables and what it was sent. */
   connectionClosed(): void {
     this.backend.connectionClosed();
     this.#sentTypes.clear();
   }
 
-  /** Shutdown: stops the executor and drops the VM. */
+  /** Shutdown: cancels timers, stops the executor and drops the VM. */
   shutdown(): void {
+    this.timers.cancelAll();
     this.executor.close();
     lua.lua_settop(this.vm.L, 0);
     this.vm.close();

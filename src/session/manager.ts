@@ -122,6 +122,11 @@ export class SessionManager {
     return this.#entries.get(sid)?.session;
   }
 
+  /** Every live session. */
+  *sessions(): IterableIterator<LuaSession> {
+    for (const entry of this.#entries.values()) yield entry.session;
+  }
+
   /** Every live sid. */
   sids(): string[] {
     return [...this.#entries.keys()];
