@@ -1,36 +1,31 @@
 /**
- * Entry point: options → site → session manager → Hono app → `Deno.serve`; signals shut the
- * server down gracefully.
+ * Entry point: options → site → session manager → Hono app → `Deno.serve`; SIGINT and SIGTERM
+ * shut the server down gracefully (see `src/server/start.ts`).
+ *
+ * Exit codes: 0 after `--help` or a graceful shutdown, 2 for a bad option or environment
+ * variable (the message goes to stderr), 1 when shutdown overran its deadline, 130 or 143 when
+ * a second SIGINT or SIGTERM cut it short.
  *
  * @module
  */
 import { ConfigError, helpText, parseConfig } from "./src/config.ts";
-import { startServer } from "./src/server/start.ts";
+import { handleSignals, startServer } from "./src/server/start.ts";
+import { createLogger } from "./src/log.ts";
 
 if (import.meta.main) {
-  let config;
   try {
-    config = parseConfig(Deno.args, (name) => Deno.env.get(name));
+    const config = parseConfig(Deno.args, (name) => Deno.env.get(name));
+    if (config === "help") {
+      console.log(helpText());
+      Deno.exit(0);
+    }
+    const log = createLogger({ level: config.logLevel });
+    const server = await startServer(config, { log });
+    handleSignals(server, { log });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`Error: ${error.message}`);
+    console.error("Run with --help to see every option.");
     Deno.exit(2);
-  }
-  if (config === "help") {
-    console.log(helpText());
-    Deno.exit(0);
-  }
-  const server = await startServer(config);
-  const stop = () => {
-    server.shutdown().finally(() => Deno.exit(0));
-    // Exit within 5 seconds whatever happens.
-    setTimeout(() => Deno.exit(0), 5000);
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      Deno.addSignalListener(signal, stop);
-    } catch {
-      // Some platforms do not deliver this signal.
-    }
   }
 }

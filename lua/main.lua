@@ -1,13 +1,7 @@
--- The embedded default app (placeholder until the app model lands).
-local App = {type = "App", count = 0, name = "world"}
-App.__index = App
+-- The embedded default app: a small contact book (lua/contacts/*, viewdefs/*).
+local ContactBook = require("contacts.book")
+local seed = require("contacts.seed")
 
-function App:add()
-  self.count = self.count + 1
+if not session:getApp() then
+  session:createAppVariable(ContactBook:new({contacts = seed()}))
 end
-
-function App:greeting()
-  return "Hello, " .. self.name
-end
-
-session:createAppVariable(setmetatable({}, App))

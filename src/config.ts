@@ -5,12 +5,36 @@
  * @module
  */
 
-/** Log levels, from the most to the least severe. */
+/**
+ * Log levels, from the most to the least severe.
+ *
+ * @example
+ * ```ts
+ * import { LOG_LEVELS } from "./config.ts";
+ * LOG_LEVELS.indexOf("warn") < LOG_LEVELS.indexOf("info"); // true: warn is more severe
+ * ```
+ */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
-/** A log level. */
+/**
+ * A log level.
+ *
+ * @example
+ * ```ts
+ * import type { LogLevel } from "./config.ts";
+ * const level: LogLevel = "debug";
+ * ```
+ */
 export type LogLevel = typeof LOG_LEVELS[number];
 
-/** Every option of the server. */
+/**
+ * Every option of the server.
+ *
+ * @example
+ * ```ts
+ * import { type Config, DEFAULT_CONFIG } from "./config.ts";
+ * const config: Config = { ...DEFAULT_CONFIG, port: 0, debug: true };
+ * ```
+ */
 export interface Config {
   /** Site folder; `undefined` serves the embedded default app. */
   dir: string | undefined;
@@ -38,12 +62,30 @@ export interface Config {
   instructionBudget: number;
   /** Most live sessions per process. */
   maxSessions: number;
+  /** Most frames one connection may send per second; more are refused with `limit`. */
+  maxFramesPerSecond: number;
 }
 
-/** How an option's text value is read. */
+/**
+ * How an option's text value is read.
+ *
+ * @example
+ * ```ts
+ * import type { OptionKind } from "./config.ts";
+ * const kind: OptionKind = "duration"; // "90s", "15m", "1h"
+ * ```
+ */
 export type OptionKind = "string" | "integer" | "duration" | "boolean" | "level";
 
-/** One option: its flag, environment variable, kind and help line. */
+/**
+ * One option: its flag, environment variable, kind and help line.
+ *
+ * @example
+ * ```ts
+ * import type { OptionSpec } from "./config.ts";
+ * const spec: OptionSpec = { key: "port", flag: "port", env: "PORT", kind: "integer", help: "TCP port" };
+ * ```
+ */
 export interface OptionSpec {
   /** The {@link Config} field it sets. */
   key: keyof Config;
@@ -57,7 +99,15 @@ export interface OptionSpec {
   value?: string;
 }
 
-/** The defaults of every option. */
+/**
+ * The defaults of every option.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * DEFAULT_CONFIG.sessionTimeoutMs; // 900000: 15 minutes
+ * ```
+ */
 export const DEFAULT_CONFIG: Config = {
   dir: undefined,
   port: 8000,
@@ -72,6 +122,7 @@ export const DEFAULT_CONFIG: Config = {
   maxVariables: 100_000,
   instructionBudget: 10_000_000,
   maxSessions: 10_000,
+  maxFramesPerSecond: 1000,
 };
 
 /**
@@ -178,6 +229,13 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     kind: "integer",
     help: "most live sessions per process",
   },
+  {
+    key: "maxFramesPerSecond",
+    flag: "max-frames-per-second",
+    env: "UI_MAX_FRAMES_PER_SECOND",
+    kind: "integer",
+    help: "most frames one connection may send per second",
+  },
 ];
 
 /**
@@ -191,7 +249,15 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
  */
 export class ConfigError extends Error {}
 
-/** Reads environment variables; `Deno.env.get` in production, a plain map in tests. */
+/**
+ * Reads environment variables; `Deno.env.get` in production, a plain map in tests.
+ *
+ * @example
+ * ```ts
+ * import type { EnvReader } from "./config.ts";
+ * const env: EnvReader = (name) => ({ PORT: "9000" } as Record<string, string>)[name];
+ * ```
+ */
 export type EnvReader = (name: string) => string | undefined;
 
 /**

@@ -13,7 +13,16 @@
  */
 import { LOG_LEVELS, type LogLevel } from "./config.ts";
 
-/** Writes log lines for one scope (the server, or one session). */
+/**
+ * Writes log lines for one scope (the server, or one session).
+ *
+ * @example
+ * ```ts
+ * import { createLogger, type Logger } from "./log.ts";
+ * const log: Logger = createLogger({ level: "debug" });
+ * log.forSession("2").debug("Frame handled");
+ * ```
+ */
 export interface Logger {
   /** Logs a failure. */
   error(message: string): void;
@@ -27,7 +36,15 @@ export interface Logger {
   forSession(vendedId: string): Logger;
 }
 
-/** Options of {@link createLogger}. */
+/**
+ * Options of {@link createLogger}.
+ *
+ * @example
+ * ```ts
+ * import type { LoggerOptions } from "./log.ts";
+ * const options: Partial<LoggerOptions> = { level: "warn", write: (line) => console.log(line) };
+ * ```
+ */
 export interface LoggerOptions {
   /** The least severe level written. */
   level: LogLevel;
@@ -59,7 +76,15 @@ export function writeToConsole(line: string, level: LogLevel): void {
   }
 }
 
-/** The default options of {@link createLogger}. */
+/**
+ * The default options of {@link createLogger}.
+ *
+ * @example
+ * ```ts
+ * import { createLogger, DEFAULT_LOGGER_OPTIONS } from "./log.ts";
+ * const log = createLogger({ ...DEFAULT_LOGGER_OPTIONS, level: "error" });
+ * ```
+ */
 export const DEFAULT_LOGGER_OPTIONS: LoggerOptions = {
   level: "info",
   write: writeToConsole,

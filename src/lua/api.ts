@@ -160,6 +160,9 @@ function installUi(host: ApiHost): void {
 
 function pushDecoded(vm: LuaVm, L: LuaState, json: unknown): number {
   const push = (value: unknown): void => {
+    // Each nesting level holds its table, plus the key `lua_setfield` pushes for a moment;
+    // fengari does not grow the stack by itself.
+    lauxlib.luaL_checkstack(L, 2, null);
     if (value === null) return lua.lua_pushnil(L);
     if (Array.isArray(value)) {
       lua.lua_createtable(L, value.length, 0);

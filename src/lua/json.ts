@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fromLua, lua, type LuaString, toLua } from "./fengari.ts";
+import { fromLua, lauxlib, lua, type LuaString, toLua } from "./fengari.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
 const MAX_DEPTH = 64;
@@ -26,6 +26,8 @@ export function jsonToLua(vm: LuaVm, json: unknown): LuaValue {
   if (typeof json === "boolean" || typeof json === "string") return json;
   if (typeof json === "number") return json;
   const top = lua.lua_gettop(vm.L);
+  // One stack slot per nesting level: fengari checks the stack, so reserve them up front.
+  lauxlib.luaL_checkstack(vm.L, MAX_DEPTH + 4, null);
   pushJson(vm, json, 0);
   const value = vm.read(-1);
   lua.lua_settop(vm.L, top);
@@ -81,6 +83,8 @@ export function luaToJsonText(vm: LuaVm, index: number): string {
     if (type === lua.LUA_TSTRING) return fromLua(lua.lua_tolstring(L, idx) as LuaString);
     if (type !== lua.LUA_TTABLE) throw new Error(`Cannot encode a ${kindName(type)} as JSON`);
     if (depth > MAX_DEPTH) throw new Error("Value is nested too deeply to encode as JSON");
+    // Each nesting level holds a key and a value on the stack while it is walked.
+    lauxlib.luaL_checkstack(L, 3, null);
     const object = vm.objectAt(idx);
     if (seen.has(object)) throw new Error("Cannot encode a table that contains itself");
     seen.add(object);

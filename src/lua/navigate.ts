@@ -9,6 +9,7 @@
  */
 import { lua, type LuaState, type LuaString, toLua } from "./fengari.ts";
 import type { LuaFailure, LuaObject, LuaValue, LuaVm } from "./vm.ts";
+import { rawField, type RawTable } from "./raw.ts";
 import type { Segment } from "../variables/path.ts";
 
 /** The result of a read or a write: a value, or why it failed. */
@@ -38,15 +39,22 @@ export function getField(vm: LuaVm, object: LuaValue, key: LuaString | number): 
   if (object === null || typeof object !== "object" || object.kind !== "table") {
     return { ok: true, value: null };
   }
+  // Plain data and `__index` tables are read directly; the API path below handles the rest.
+  const cell = rawField(object.raw as RawTable, key);
+  if (cell === null) return { ok: true, value: null };
+  if (cell !== undefined) {
+    const value = vm.fromRaw(cell);
+    if (value !== undefined) return { ok: true, value };
+  }
   const L = vm.L;
   const top = lua.lua_gettop(L);
   object.push(L);
   for (let depth = 0; depth < MAX_INDEX_CHAIN; depth++) {
-    pushKey(L, key);
+    pushKey(vm, L, key);
     if (lua.lua_rawget(L, -2) !== lua.LUA_TNIL) return finish(vm, top);
     lua.lua_pop(L, 1);
     if (!lua.lua_getmetatable(L, -1)) return finish(vm, top, true);
-    lua.lua_pushstring(L, INDEX_KEY);
+    vm.pushKey(INDEX_KEY, L);
     const handler = lua.lua_rawget(L, -2);
     if (handler === lua.LUA_TTABLE) {
       lua.lua_remove(L, -2); // metatable
@@ -57,7 +65,7 @@ export function getField(vm: LuaVm, object: LuaValue, key: LuaString | number): 
     // Stack: t, mt, __index; call __index(t, key).
     lua.lua_remove(L, -2);
     lua.lua_insert(L, -2);
-    pushKey(L, key);
+    pushKey(vm, L, key);
     const failure = vm.pcall(2, 1);
     if (failure) {
       lua.lua_settop(L, top);
@@ -72,9 +80,9 @@ export function getField(vm: LuaVm, object: LuaValue, key: LuaString | number): 
   };
 }
 
-function pushKey(L: LuaState, key: LuaString | number): void {
+function pushKey(vm: LuaVm, L: LuaState, key: LuaString | number): void {
   if (typeof key === "number") lua.lua_pushinteger(L, key);
-  else lua.lua_pushstring(L, key);
+  else vm.pushKey(key, L);
 }
 
 function finish(vm: LuaVm, top: number, nil = false): Outcome {
@@ -217,7 +225,7 @@ function assign(vm: LuaVm, target: LuaObject, segment: Segment, value: LuaValue)
     return 0;
   });
   target.push(L);
-  pushKey(L, segment.kind === "index" ? segment.lua : segment.key);
+  pushKey(vm, L, segment.kind === "index" ? segment.lua : segment.key);
   vm.push(value);
   const failure = vm.pcall(3, 0);
   lua.lua_settop(L, top);

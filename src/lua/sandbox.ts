@@ -31,10 +31,16 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
 const SAFE_OS = ["time", "clock", "date", "difftime"];
 
 // Wrappers written in Lua keep pcall and coroutines yieldable; `check` re-raises a spent budget.
+// An error raised by the budget hook runs xpcall's message handler with hooks disabled, so a
+// handler that loops would never be stopped: the handler is wrapped to check the budget first.
 const PRELUDE = `
 local check, rawpcall, rawxpcall, rawresume, rawload, select = ...
+local type = type
 pcall = function(...) return check(rawpcall(...)) end
-xpcall = function(...) return check(rawxpcall(...)) end
+xpcall = function(f, handler, ...)
+  if type(handler) ~= "function" then return check(rawxpcall(f, handler, ...)) end
+  return check(rawxpcall(f, function(...) check() return handler(...) end, ...))
+end
 coroutine.resume = function(...) return check(rawresume(...)) end
 load = function(chunk, name, _, ...)
   if select("#", ...) > 0 then return rawload(chunk, name, "t", (...)) end

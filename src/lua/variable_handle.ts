@@ -38,7 +38,7 @@ export function createHandles(vm: LuaVm, host: HandleHost): Handles {
   const target = (L: Parameters<LuaCFunction>[0]): Variable => {
     lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
     lua.lua_getfield(L, 1, ID_KEY);
-    const id = lua.lua_tointeger(L, -1);
+    const id = lua.lua_tonumber(L, -1); // ids beyond 32 bits are stored as floats
     lua.lua_pop(L, 1);
     const variable = host.variable(id);
     if (!variable) throw new Error(`Variable ${id} no longer exists`);
@@ -82,7 +82,7 @@ export function createHandles(vm: LuaVm, host: HandleHost): Handles {
     const known = handles.get(variable.id);
     if (known && host.variable(variable.id) === variable) return known;
     lua.lua_newtable(L);
-    lua.lua_pushinteger(L, variable.id);
+    vm.push(variable.id, L); // client ids may exceed fengari's 32-bit integers
     lua.lua_setfield(L, -2, ID_KEY);
     metatable.push(L);
     lua.lua_setmetatable(L, -2);

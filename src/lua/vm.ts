@@ -17,6 +17,8 @@ import {
   type LuaString,
   toLua,
 } from "./fengari.ts";
+import { type RawValue, rawString } from "./raw.ts";
+import { pushCompiled, rememberCompiled } from "./chunk_cache.ts";
 
 /** A Lua value seen from JavaScript. Numbers lose the integer/float distinction. */
 export type LuaValue = null | boolean | number | string | LuaObject;
@@ -32,6 +34,8 @@ export interface LuaObject {
   readonly id: number;
   /** Pushes the object onto a stack of this VM. */
   readonly push: LuaProxy;
+  /** fengari's own object behind the value (opaque), for the fast reads of `raw.ts`. */
+  readonly raw: object;
 }
 
 /** Why a call into Lua failed, using the protocol's error codes. */
@@ -84,6 +88,8 @@ export class LuaVm {
   readonly #objects = new WeakMap<object, LuaObject>();
   readonly #byId = new Map<number, WeakRef<LuaObject>>();
   readonly #idRegistry = new FinalizationRegistry<number>((id) => this.#byId.delete(id));
+  /** Lua strings made from key byte arrays, so that a key is copied and hashed only once. */
+  readonly #keys = new WeakMap<LuaString, LuaProxy>();
   #nextId = 1;
   #steps = 0;
   #timedOut = false;
@@ -160,11 +166,31 @@ export class LuaVm {
       kind: KIND_BY_TYPE.get(lua.lua_type(L, idx)) ?? "userdata",
       id: this.#nextId++,
       push: lua.lua_toproxy(L, idx),
+      raw: pointer,
     };
     this.#objects.set(pointer, object);
     this.#byId.set(object.id, new WeakRef(object));
     this.#idRegistry.register(object, object.id);
     return object;
+  }
+
+  /**
+   * Reads a value cell from `raw.ts` as {@link read} would; `undefined` for an object this VM has
+   * not seen yet (the caller then reads it through the API, which registers it).
+   */
+  fromRaw(cell: RawValue): LuaValue | undefined {
+    switch (cell.type & 0x0f) {
+      case lua.LUA_TNIL:
+        return null;
+      case lua.LUA_TBOOLEAN:
+        return cell.value !== false;
+      case lua.LUA_TNUMBER:
+        return cell.value as number;
+      case lua.LUA_TSTRING:
+        return fromLua(rawString(cell) as LuaString);
+      default:
+        return this.#objects.get(cell.value as object);
+    }
   }
 
   /** The live object with this id, if it is still referenced. */
@@ -193,6 +219,18 @@ export class LuaVm {
   }
 
   /**
+   * Pushes a string used as a table key. The first push of a byte array makes the Lua string;
+   * later pushes of the same array reuse it, so that fengari neither copies the bytes nor
+   * re-computes the string's hash on each lookup. The array must not change afterwards.
+   */
+  pushKey(key: LuaString, L: LuaState = this.L): void {
+    const known = this.#keys.get(key);
+    if (known) return known(L);
+    lua.lua_pushstring(L, key);
+    this.#keys.set(key, lua.lua_toproxy(L, -1));
+  }
+
+  /**
    * Calls the function below `nargs` arguments on the stack, protected, with a traceback.
    * On success the results are left on the stack and `null` is returned; on failure nothing is
    * left and the failure is returned.
@@ -218,9 +256,14 @@ export class LuaVm {
 
   /** Compiles text (never binary chunks) and pushes the function, or returns the syntax error. */
   loadText(code: string, chunkName: string, L: LuaState = this.L): LuaFailure | null {
+    // The same text under the same name is compiled once per process (see chunk_cache.ts).
+    if (pushCompiled(L, code, chunkName)) return null;
     const bytes = toLua(code);
     const status = lauxlib.luaL_loadbufferx(L, bytes, bytes.length, toLua(chunkName), toLua("t"));
-    if (status === lua.LUA_OK) return null;
+    if (status === lua.LUA_OK) {
+      rememberCompiled(L, code, chunkName);
+      return null;
+    }
     const message = fromLua(lua.lua_tolstring(L, -1) ?? toLua("syntax error"));
     lua.lua_pop(L, 1);
     return { code: "lua-error", description: message };

@@ -25,6 +25,8 @@ export interface AppOptions {
   assets?: AssetSource;
   /** Extra routes (the debug view) mounted before the static fallback. */
   extend?: (app: Hono) => void;
+  /** Called with every upgraded socket (graceful shutdown waits for their close). */
+  onSocket?: (socket: WebSocket) => void;
 }
 
 /**
@@ -65,6 +67,7 @@ export function createApp(options: AppOptions): Hono {
     }
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
     attachSocket(socket, manager, sid, log);
+    options.onSocket?.(socket);
     return response;
   });
 

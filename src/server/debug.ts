@@ -6,10 +6,19 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { Variable } from "../variables/tree.ts";
 
-/** What the debug view reads from a session. */
+/**
+ * What the debug view reads from a session (a `LuaSession` has it).
+ *
+ * @example
+ * ```ts
+ * import type { DebuggableSession } from "./debug.ts";
+ * import { VariableTree } from "../variables/tree.ts";
+ * const session: DebuggableSession = { vendedId: "1", backend: { tree: new VariableTree() } };
+ * ```
+ */
 export interface DebuggableSession {
   /** The session's vended id. */
   readonly vendedId: string;
@@ -17,12 +26,31 @@ export interface DebuggableSession {
   readonly backend: { readonly tree: { walk(): IterableIterator<Variable>; size: number } };
 }
 
-/** Finds a live session by sid; the session manager in production. */
+/**
+ * Finds a live session by sid; the session manager in production.
+ *
+ * @example
+ * ```ts
+ * import type { SessionLookup } from "./debug.ts";
+ * const none: SessionLookup = { session: () => undefined };
+ * ```
+ */
 export interface SessionLookup {
   session(sid: string): DebuggableSession | undefined;
 }
 
-/** One variable as the debug view shows it. */
+/**
+ * One variable as the debug view shows it.
+ *
+ * @example
+ * ```ts
+ * import type { VariableSnapshot } from "./debug.ts";
+ * const row: VariableSnapshot = {
+ *   id: 2, parentId: 1, depth: 1, children: [], origin: "frontend", path: "name", access: "rw",
+ *   properties: { path: "name" }, type: "", json: '"world"', watchers: 1, lastError: null,
+ * };
+ * ```
+ */
 export interface VariableSnapshot {
   id: number;
   /** The parent's id, `null` for a root. */
@@ -48,7 +76,15 @@ export interface VariableSnapshot {
   lastError: string | null;
 }
 
-/** A session's variables as the debug view shows them. */
+/**
+ * A session's variables as the debug view shows them (the body of `/<sid>/variables.json`).
+ *
+ * @example
+ * ```ts
+ * import type { SessionSnapshot } from "./debug.ts";
+ * const empty: SessionSnapshot = { vendedId: "1", variableCount: 0, variables: [] };
+ * ```
+ */
 export interface SessionSnapshot {
   vendedId: string;
   variableCount: number;
@@ -56,7 +92,15 @@ export interface SessionSnapshot {
   variables: VariableSnapshot[];
 }
 
-/** Options of {@link mountDebug}. */
+/**
+ * Options of {@link mountDebug}.
+ *
+ * @example
+ * ```ts
+ * import type { DebugOptions } from "./debug.ts";
+ * const options: DebugOptions = { sessions: { session: () => undefined }, enabled: false };
+ * ```
+ */
 export interface DebugOptions {
   /** Where sessions are found. */
   sessions: SessionLookup;
@@ -64,6 +108,7 @@ export interface DebugOptions {
   enabled: boolean;
 }
 
+/** A well-formed session id in a route: 32 lowercase hex characters. */
 const SID_ROUTE = ":sid{[0-9a-f]{32}}";
 /** Longest value JSON shown in the HTML table; the JSON variant always has all of it. */
 const HTML_VALUE_LIMIT = 4000;
@@ -219,12 +264,14 @@ const PRIVATE_HEADERS = {
  * ```
  */
 export function mountDebug(app: Hono, options: DebugOptions): void {
-  const notFound = () => new Response("Not found", { status: 404, headers: PRIVATE_HEADERS });
   if (!options.enabled) {
-    app.get(`/${SID_ROUTE}/variables`, notFound);
-    app.get(`/${SID_ROUTE}/variables.json`, notFound);
+    // The same answer as any unknown file: nothing tells that the route exists.
+    const hidden = (c: Context) => c.text("Not found", 404);
+    app.get(`/${SID_ROUTE}/variables`, hidden);
+    app.get(`/${SID_ROUTE}/variables.json`, hidden);
     return;
   }
+  const notFound = () => new Response("No such session", { status: 404, headers: PRIVATE_HEADERS });
   const find = (sid: string) => {
     const session = options.sessions.session(sid);
     return session ? snapshotSession(session) : undefined;

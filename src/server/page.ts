@@ -23,11 +23,13 @@ export function builtinPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Lua UI</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui-engine-client.css">
 </head>
 <body>
 <div ui-app></div>
 <div class="ui-status" hidden></div>
+<noscript>This app needs JavaScript.</noscript>
 <script type="module" src="${CLIENT_PATH}"></script>
 </body>
 </html>

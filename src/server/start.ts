@@ -2,32 +2,115 @@
  * Starts a server from a configuration: loads the site, makes the session manager and the app,
  * and serves it. Used by `main.ts` and by the tests, which serve on port 0.
  *
+ * Also owns the graceful shutdown: stop taking requests, let queued Lua work finish, flush what
+ * it produced, close every socket with 1012 (service restart, so clients reconnect), wait briefly
+ * for the closing handshakes, cancel every timer and stop listening. {@link handleSignals} runs it
+ * on SIGINT or SIGTERM with a hard deadline; Deno Deploy sends SIGINT and kills an instance 5
+ * seconds later.
+ *
  * @module
  */
-import type { Config } from "../config.ts";
+import { type Config, ConfigError } from "../config.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { SessionManager } from "../session/manager.ts";
 import { type Hotload, watchSite } from "../site/hotload.ts";
-import { EMBEDDED_SITE, loadSite } from "../site/site.ts";
+import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
 import { createApp } from "./app.ts";
 import { clientAssets } from "./client_assets.ts";
+import { mountDebug } from "./debug.ts";
+import project from "../../deno.json" with { type: "json" };
 
-/** The version reported by `/healthz`. */
-export const VERSION = "0.1.0";
+/**
+ * The version reported by `/healthz`: the `version` of deno.json.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "./start.ts";
+ * console.log(`Version ${VERSION}`);
+ * ```
+ */
+export const VERSION: string = project.version;
 
-/** A running server. */
+/**
+ * How long shutdown waits for queued Lua work before closing the sockets, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { CLOSE_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SHUTDOWN_DEADLINE_MS } from "./start.ts";
+ * DRAIN_TIMEOUT_MS + CLOSE_TIMEOUT_MS < SHUTDOWN_DEADLINE_MS; // true
+ * ```
+ */
+export const DRAIN_TIMEOUT_MS = 1000;
+/**
+ * How long shutdown waits for clients to answer the 1012 close, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { CLOSE_TIMEOUT_MS } from "./start.ts";
+ * console.log(`Clients have ${CLOSE_TIMEOUT_MS} ms to answer the close`);
+ * ```
+ */
+export const CLOSE_TIMEOUT_MS = 1500;
+/**
+ * The hard deadline after a signal, in milliseconds: inside the 5 seconds Deno Deploy allows
+ * between SIGINT and SIGKILL.
+ *
+ * @example
+ * ```ts
+ * import { SHUTDOWN_DEADLINE_MS } from "./start.ts";
+ * SHUTDOWN_DEADLINE_MS < 5000; // true
+ * ```
+ */
+export const SHUTDOWN_DEADLINE_MS = 4000;
+
+/**
+ * A running server.
+ *
+ * @example
+ * ```ts
+ * import { type RunningServer, startServer } from "./start.ts";
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * const server: RunningServer = await startServer({ ...DEFAULT_CONFIG, port: 0 });
+ * console.log(server.port, server.manager.sessionCount);
+ * await server.shutdown();
+ * ```
+ */
 export interface RunningServer {
   /** The port actually bound (useful with port 0). */
   port: number;
   manager: SessionManager;
   /** The file watcher, with `--hotload`. */
   hotload: Hotload | undefined;
-  /** Closes every socket with 1012, drops every session and stops listening. */
+  /** True once {@link shutdown} has begun. */
+  readonly closing: boolean;
+  /**
+   * Stops taking requests (new ones get 503), lets queued Lua work finish and flushes it,
+   * closes every socket with 1012, drops every session (cancelling its timers) and stops
+   * listening. Safe to call more than once: every call returns the same promise.
+   */
   shutdown(): Promise<void>;
 }
 
 /**
- * Starts serving.
+ * Options of {@link startServer}.
+ *
+ * @example
+ * ```ts
+ * import type { StartOptions } from "./start.ts";
+ * import { silentLogger } from "../log.ts";
+ * const options: StartOptions = { log: silentLogger, flushDelayMs: 1 };
+ * ```
+ */
+export interface StartOptions {
+  /** Where log lines go; a logger at `config.logLevel` on the console by default. */
+  log?: Logger;
+  /** Longest wait before a background flush, in milliseconds (tests shorten it). */
+  flushDelayMs?: number;
+}
+
+/**
+ * Starts serving. A site that cannot be loaded or an address that cannot be bound is reported
+ * as a {@link ConfigError}.
  *
  * @example
  * ```ts
@@ -39,31 +122,198 @@ export interface RunningServer {
  */
 export async function startServer(
   config: Config,
-  options: { log?: Logger; flushDelayMs?: number } = {},
+  options: StartOptions = {},
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const site = await loadSite(config.dir ?? EMBEDDED_SITE);
+  const site = await openSite(config);
   const manager = new SessionManager({ ...config, site, log, flushDelayMs: options.flushDelayMs });
-  const app = createApp({ manager, site, log, version: VERSION, assets: clientAssets() });
+  const sockets = new Set<WebSocket>();
+  const app = createApp({
+    manager,
+    site,
+    log,
+    version: VERSION,
+    assets: clientAssets(),
+    extend: (app) => mountDebug(app, { sessions: manager, enabled: config.debug }),
+    onSocket: (socket) => {
+      sockets.add(socket);
+      socket.addEventListener("close", () => sockets.delete(socket));
+    },
+  });
+  let closing = false;
   const listening = Promise.withResolvers<number>();
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.host,
-    onListen: ({ port }) => listening.resolve(port),
-  }, app.fetch);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.host,
+      onListen: ({ port }) => listening.resolve(port),
+    }, (request, info) => {
+      if (closing) {
+        return new Response("Server is shutting down", {
+          status: 503,
+          headers: { "retry-after": "1" },
+        });
+      }
+      return app.fetch(request, info);
+    });
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot listen on ${config.host}:${config.port}: ${(error as Error)?.message ?? error}`,
+    );
+  }
   const port = await listening.promise;
   const hotload = config.hotload
     ? watchSite({ site, sessions: () => manager.sessions(), log })
     : undefined;
-  log.info(`Serving ${config.dir ?? "the embedded app"} on http://${config.host}:${port}/`);
+  log.info(`Serving ${config.dir ?? "the embedded app"} on ${urlOf(config.host, port)}`);
+  log.debug(`Options: ${JSON.stringify({ ...config, port })}`);
+  if (config.debug) {
+    log.warn("Debug view on: /<sid>/variables shows a session's data to anyone with its sid");
+  }
+
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    closing = true;
+    hotload?.close();
+    const sessions = [...manager.sessions()];
+    log.info(
+      `Shutting down: ${manager.connectionCount} connections, ${sessions.length} sessions`,
+    );
+    // Frames already queued run to the end, so their results reach the client below.
+    await within(
+      DRAIN_TIMEOUT_MS,
+      Promise.all(sessions.map((session) => session.executor.run(() => {}).catch(() => {}))),
+    );
+    manager.shutdown(); // flushes, closes each socket with 1012, cancels timers, drops the VMs
+    await within(CLOSE_TIMEOUT_MS, allClosed(sockets));
+    await server.shutdown();
+    log.info("Server stopped");
+  };
   return {
     port,
     manager,
     hotload,
-    async shutdown() {
-      hotload?.close();
-      manager.shutdown();
-      await server.shutdown();
+    get closing() {
+      return closing;
     },
+    shutdown() {
+      stopped ??= stop();
+      return stopped;
+    },
+  };
+}
+
+async function openSite(config: Config): Promise<Site> {
+  try {
+    return await loadSite(config.dir ?? EMBEDDED_SITE);
+  } catch (error) {
+    throw new ConfigError(`Cannot load the site: ${(error as Error)?.message ?? error}`);
+  }
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first. */
+async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  try {
+    await Promise.race([work.then(() => {}, () => {}), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function allClosed(sockets: Set<WebSocket>): Promise<unknown> {
+  return Promise.all([...sockets].map((socket) => {
+    if (socket.readyState === WebSocket.CLOSED) return;
+    return new Promise((resolve) => socket.addEventListener("close", resolve, { once: true }));
+  }));
+}
+
+/**
+ * Options of {@link handleSignals}.
+ *
+ * @example
+ * ```ts
+ * import type { SignalOptions } from "./start.ts";
+ * import { silentLogger } from "../log.ts";
+ * const options: SignalOptions = { log: silentLogger, signals: ["SIGTERM"], deadlineMs: 2000 };
+ * ```
+ */
+export interface SignalOptions {
+  log: Logger;
+  /** Ends the process; `Deno.exit` by default. */
+  exit?: (code: number) => void;
+  /** Hard deadline after the first signal, in milliseconds. */
+  deadlineMs?: number;
+  /** The signals to handle. */
+  signals?: readonly Deno.Signal[];
+}
+
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = { SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * Shuts the server down gracefully on SIGINT or SIGTERM and exits with code 0. A second signal
+ * exits at once (code 128 + the signal number); if shutdown is not done by the deadline the
+ * process exits with code 1. Returns a function that removes the listeners.
+ *
+ * @example
+ * ```ts
+ * import { handleSignals, startServer } from "./start.ts";
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * import { createLogger } from "../log.ts";
+ * const server = await startServer({ ...DEFAULT_CONFIG, port: 0 });
+ * const remove = handleSignals(server, { log: createLogger() });
+ * remove();
+ * await server.shutdown();
+ * ```
+ */
+export function handleSignals(
+  server: Pick<RunningServer, "shutdown">,
+  options: SignalOptions,
+): () => void {
+  const { log } = options;
+  const exit = options.exit ?? ((code: number) => Deno.exit(code));
+  const deadlineMs = options.deadlineMs ?? SHUTDOWN_DEADLINE_MS;
+  let received = false;
+  const listeners: [Deno.Signal, () => void][] = [];
+  for (const signal of options.signals ?? ["SIGINT", "SIGTERM"] as const) {
+    const listener = () => {
+      if (received) {
+        log.warn(`Received ${signal} again; exiting now`);
+        exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
+        return;
+      }
+      received = true;
+      log.info(`Received ${signal}; shutting down (a second signal exits at once)`);
+      const deadline = setTimeout(() => {
+        log.error(`Shutdown took longer than ${deadlineMs} ms; exiting`);
+        exit(1);
+      }, deadlineMs);
+      server.shutdown().then(
+        () => {
+          clearTimeout(deadline);
+          exit(0);
+        },
+        (error) => {
+          clearTimeout(deadline);
+          log.error(`Shutdown failed: ${(error as Error)?.stack ?? error}`);
+          exit(1);
+        },
+      );
+    };
+    try {
+      Deno.addSignalListener(signal, listener);
+      listeners.push([signal, listener]);
+    } catch (error) {
+      log.debug(`Cannot listen for ${signal}: ${error}`);
+    }
+  }
+  return () => {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   };
 }

@@ -318,6 +318,9 @@ export class Backend {
     let json: string | undefined;
     let type = "";
     if (readable(variable)) {
+      // Each variable's getters and wrapper calls are one entry into Lua: a runaway getter
+      // must not spend the instruction budget of the variables refreshed after it.
+      this.#vm.beginEntry();
       if (variable.path) {
         const read = readSegments(this.#vm, this.#base(variable), variable.path.segments);
         if (read.ok) {
@@ -338,39 +341,44 @@ export class Backend {
       } else {
         if (variable.wrapper !== null) this.#disposeWrapper(variable);
         type = typeOf(this.#vm, shown);
+        json = valueJson(this.#vm, shown, type);
       }
-      json = valueJson(this.#vm, shown);
+      json ??= valueJson(this.#vm, shown);
     }
     if (variable.watchers === 0) return;
-    const update: OutgoingUpdate = { varId: variable.id };
-    const properties: Properties = {};
+    // Nothing is allocated for the common case, a variable that did not change.
+    const resend = variable.resendAll;
+    const sendJson = json !== undefined && (json !== variable.json || resend);
+    if (sendJson) variable.json = json;
+    let properties: Properties | undefined;
     let hasProperties = false;
-    if (json !== undefined && (json !== variable.json || variable.resendAll)) {
-      update.json = json;
-      variable.json = json;
-    }
-    if (variable.resendAll) {
+    if (resend) {
+      properties = {};
       for (const [name, value] of variable.properties) {
         if (!RESERVED_WIRE_PROPERTIES.has(name)) properties[name] = value;
       }
       hasProperties = variable.properties.size > 0;
-    } else {
+    } else if (variable.changedProperties.size > 0) {
+      properties = {};
       for (const name of variable.changedProperties) {
         properties[name] = variable.properties.get(name) ?? "";
-        hasProperties = true;
       }
+      hasProperties = true;
     }
-    variable.changedProperties.clear();
+    if (variable.changedProperties.size > 0) variable.changedProperties.clear();
     const typeChanged = type !== (variable.sentType ?? "");
-    if (json !== undefined && (typeChanged || (variable.resendAll && type !== ""))) {
+    if (json !== undefined && (typeChanged || (resend && type !== ""))) {
+      properties ??= {};
       properties.type = type;
       hasProperties = true;
       variable.sentType = type;
       if (type !== "") sentTypes.add(type);
     }
     variable.resendAll = false;
+    if (!sendJson && !hasProperties) return;
+    const update: OutgoingUpdate = { varId: variable.id };
+    if (sendJson) update.json = json;
     if (hasProperties) update.properties = properties;
-    if (update.json === undefined && !update.properties) return;
     out.updates[priorityOf(variable)].push(update);
   }
 

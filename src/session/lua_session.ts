@@ -25,7 +25,14 @@ import { type LuaFailure, type LuaObject, type LuaValue, LuaVm } from "../lua/vm
 import { WrapperRegistry } from "../lua/wrappers.ts";
 import type { Logger } from "../log.ts";
 import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/batcher.ts";
-import { errorData, type ParsedFrame, ProtocolError } from "../protocol/messages.ts";
+import {
+  type ClientMessage,
+  type CreateMessage,
+  errorData,
+  type ParsedFrame,
+  ProtocolError,
+  type UpdateMessage,
+} from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/tree.ts";
@@ -388,13 +395,32 @@ export class LuaSession implements ApiHost, WrapperHost {
     return this.executor.run(() => {
       for (const item of frame.items) {
         if ("error" in item) this.backend.reportError(item.error);
-        else {
-          this.vm.beginEntry();
-          this.backend.handle(item);
-        }
+        else if (item.type === "create") this.handleFrontendCreate(item);
+        else if (item.type === "update") this.handleFrontendUpdate(item);
+        else this.#handle(item);
       }
       return this.afterBatch();
     });
+  }
+
+  /** HandleFrontendCreate: a path-based variable created by the frontend. */
+  handleFrontendCreate(message: CreateMessage): void {
+    this.#handle(message);
+  }
+
+  /** HandleFrontendUpdate: a value written through a variable's path, or its properties. */
+  handleFrontendUpdate(message: UpdateMessage): void {
+    this.#handle(message);
+  }
+
+  #handle(message: ClientMessage): void {
+    this.vm.beginEntry();
+    this.backend.handle(message);
+  }
+
+  /** The app variable's id once `createAppVariable` ran (always 1), else undefined. */
+  get appVariableId(): number | undefined {
+    return this.backend.tree.get(1) ? 1 : undefined;
   }
 
   /** ExecuteInSession: runs a function as one entry of this session, then AfterBatch, then emits. */

@@ -9,7 +9,7 @@
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { SessionFunctions } from "../lua/api.ts";
-import { type Batcher, createBatcher, emptyOutgoing } from "../protocol/batcher.ts";
+import { type Batcher, createBatcher, emptyOutgoing, type Outgoing } from "../protocol/batcher.ts";
 import { errorData, parseFrame, ProtocolError } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { LuaSession } from "./lua_session.ts";
@@ -52,6 +52,8 @@ export type ManagerOptions =
     log: Logger;
     /** Longest wait before a background flush, in milliseconds. */
     flushDelayMs?: number;
+    /** Frames one connection may send per second; more are refused with `limit`. */
+    maxFramesPerSecond?: number;
     extensions?: (session: LuaSession) => SessionFunctions;
   };
 
@@ -66,6 +68,36 @@ interface LiveConnection extends Connection {
   readonly sink: ConnectionSink;
   readonly batcher: Batcher;
   active: boolean;
+}
+
+/** Frames per second one connection may send, unless configured otherwise. */
+export const DEFAULT_MAX_FRAMES_PER_SECOND = 1000;
+
+/** A fixed one-second window counter: returns false once the window's budget is spent. */
+function createRateLimit(perSecond: number): () => boolean {
+  let windowStart = 0;
+  let count = 0;
+  return () => {
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      count = 0;
+    }
+    return ++count <= perSecond;
+  };
+}
+
+/**
+ * Logs the Lua errors of a variable (a failing action, getter, wrapper or watcher) that are
+ * about to be sent. Errors without a variable (main.lua, timers, mutate) are logged where they
+ * happen.
+ */
+function logLuaErrors(session: LuaSession, out: Outgoing): void {
+  for (const error of out.errors) {
+    if (error.varId === undefined) continue;
+    if (error.code !== "lua-error" && error.code !== "lua-timeout") continue;
+    session.log.error(`Lua error (${error.code}) in variable ${error.varId}: ${error.description}`);
+  }
 }
 
 /** A well-formed session id: 32 lowercase hex characters. */
@@ -197,9 +229,11 @@ export class SessionManager {
       delayMs: this.#options.flushDelayMs ?? 10,
     });
     session.emit = (out) => {
+      logLuaErrors(session, out);
       if (connection.active) batcher.add(out, false);
     };
     const limits = this.#options;
+    const rate = createRateLimit(limits.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND);
     const connection: LiveConnection = {
       session,
       sink,
@@ -208,14 +242,20 @@ export class SessionManager {
       receive: async (text) => {
         if (!connection.active) return;
         try {
+          if (!rate()) {
+            throw new ProtocolError("limit", "Too many frames per second; this frame was dropped");
+          }
           const frame = parseFrame(text, limits);
           const out = await session.handleFrame(frame);
+          logLuaErrors(session, out);
           if (connection.active) batcher.add(out, frame.userEvent);
         } catch (error) {
           if (!connection.active) return;
           const out = emptyOutgoing();
-          if (error instanceof ProtocolError) out.errors.push(error.toData());
-          else {
+          if (error instanceof ProtocolError) {
+            session.log.debug(`Frame refused (${error.code}): ${error.message}`);
+            out.errors.push(error.toData());
+          } else {
             session.log.error(`Frame failed: ${(error as Error)?.stack ?? error}`);
             out.errors.push(errorData("bad-message", "The server could not handle this frame"));
           }

@@ -8,6 +8,7 @@
  */
 import { lua, type LuaString, toLua } from "../lua/fengari.ts";
 import { getField } from "../lua/navigate.ts";
+import { isIntegerKey, rawEntries, rawString, type RawTable } from "../lua/raw.ts";
 import type { LuaObject, LuaValue, LuaVm } from "../lua/vm.ts";
 
 const TYPE_KEY = toLua("type");
@@ -43,7 +44,16 @@ export function typeOf(vm: LuaVm, value: LuaValue): string {
  * if (r.ok) valueJson(vm, r.values[0] ?? null); // '[1,"two",[]]'
  * ```
  */
-export function valueJson(vm: LuaVm, value: LuaValue): string {
+export function valueJson(vm: LuaVm, value: LuaValue, type?: string): string {
+  // A caller that already knows the value's type spares looking it up a second time.
+  if (type !== undefined && value !== null && typeof value === "object" && value.kind === "table") {
+    if (type !== "") return objectRef(value);
+    const elements = untypedSequence(vm, value);
+    if (elements === undefined) return objectRef(value);
+    if (elements.length === 0) return "[]";
+    const inner = new Set<LuaObject>([value]);
+    return `[${elements.map((element) => encode(vm, element, 1, inner)).join(",")}]`;
+  }
   return encode(vm, value, 0, undefined);
 }
 
@@ -83,6 +93,13 @@ function objectRef(value: LuaObject): string {
  */
 export function sequenceElements(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
   if (typeOf(vm, table) !== "") return undefined;
+  return untypedSequence(vm, table);
+}
+
+/** {@link sequenceElements} for a table known to have no `type`. */
+function untypedSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
+  const fast = rawSequence(vm, table);
+  if (fast !== SLOW) return fast;
   const L = vm.L;
   const top = lua.lua_gettop(L);
   table.push(L);
@@ -107,6 +124,32 @@ export function sequenceElements(vm: LuaVm, table: LuaObject): LuaValue[] | unde
     lua.lua_pop(L, 1);
   }
   lua.lua_settop(L, top);
+  if (!isSequence || count !== byIndex.length) return undefined;
+  return byIndex;
+}
+
+const SLOW = Symbol("slow");
+
+/** The same walk on fengari's table directly; `SLOW` when it cannot tell (see `raw.ts`). */
+function rawSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined | typeof SLOW {
+  const byIndex: LuaValue[] = [];
+  let count = 0;
+  let isSequence = true;
+  let slow = false;
+  const walked = rawEntries(table.raw as RawTable, (key, cell) => {
+    if (isIntegerKey(key)) {
+      const index = key.value as number;
+      if (index < 1) return (isSequence = false);
+      const element = vm.fromRaw(cell);
+      if (element === undefined) return !(slow = true);
+      byIndex[index - 1] = element;
+      count++;
+      return true;
+    }
+    if (isPrivate(rawString(key) ?? null)) return true;
+    return (isSequence = false);
+  });
+  if (!walked || slow) return SLOW;
   if (!isSequence || count !== byIndex.length) return undefined;
   return byIndex;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Config, DEFAULT_CONFIG } from "../../src/config.ts";
-import { silentLogger } from "../../src/log.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import { newSid } from "../../src/session/manager.ts";
 import { type RunningServer, startServer } from "../../src/server/start.ts";
 
@@ -18,11 +18,25 @@ export interface Received {
 /** Starts a server for a fixture site (a folder under tests/fixtures) or the embedded app. */
 export function startTestServer(
   overrides: Partial<Config> = {},
+  options: { log?: Logger; flushDelayMs?: number } = {},
 ): Promise<RunningServer> {
   return startServer(
     { ...DEFAULT_CONFIG, port: 0, host: "127.0.0.1", ...overrides },
-    { log: silentLogger },
+    { log: options.log ?? silentLogger, flushDelayMs: options.flushDelayMs },
   );
+}
+
+/** A logger that keeps every line (level and message) for assertions. */
+export function recordingLogger(): Logger & { lines: { level: string; message: string }[] } {
+  const lines: { level: string; message: string }[] = [];
+  const make = (scope: string): Logger => ({
+    error: (message) => lines.push({ level: "error", message: scope + message }),
+    warn: (message) => lines.push({ level: "warn", message: scope + message }),
+    info: (message) => lines.push({ level: "info", message: scope + message }),
+    debug: (message) => lines.push({ level: "debug", message: scope + message }),
+    forSession: (vendedId) => make(`[session ${vendedId}] `),
+  });
+  return Object.assign(make(""), { lines });
 }
 
 /** The absolute path of a fixture site. */
@@ -96,6 +110,34 @@ export class TestClient {
     return await next;
   }
 
+  /**
+   * Sends a batch, then a sentinel frame that the server always answers (an `unwatch` of
+   * {@link SENTINEL_ID}, refused with `not-found`), and returns every message that arrived
+   * before the sentinel's answer. Frames are handled in order, so this is exactly the answer
+   * to the batch, even when that answer is empty.
+   */
+  async exchange(messages: unknown[], userEvent = true, ms = 5000): Promise<Received[]> {
+    return await this.exchangeRaw(JSON.stringify({ userEvent, messages }), ms);
+  }
+
+  /** Like {@link exchange}, for a raw text frame. */
+  async exchangeRaw(text: string, ms = 5000): Promise<Received[]> {
+    const start = this.frames.length;
+    this.socket.send(text);
+    this.socket.send(JSON.stringify({ userEvent: true, messages: [SENTINEL] }));
+    const isSentinel = (m: Received) =>
+      m.type === "error" && m.data?.varId === SENTINEL_ID && m.data?.code === "not-found";
+    await this.until(() => this.frames.slice(start).some((frame) => frame.some(isSentinel)), ms);
+    const answer: Received[] = [];
+    for (const frame of this.frames.slice(start)) {
+      for (const message of frame) {
+        if (isSentinel(message)) return answer;
+        answer.push(message);
+      }
+    }
+    return answer;
+  }
+
   /** Waits until a condition over the received frames holds. */
   async until(condition: () => boolean, ms = 2000): Promise<void> {
     const deadline = Date.now() + ms;
@@ -130,6 +172,11 @@ export class TestClient {
   }
 }
 
+/** A variable id no test creates; the sentinel of {@link TestClient.exchange} unwatches it. */
+export const SENTINEL_ID = Number.MAX_SAFE_INTEGER;
+
+const SENTINEL = { type: "unwatch", data: { varId: SENTINEL_ID } };
+
 /** Shorthand for a `create` message. */
 export function create(
   id: number,
@@ -147,4 +194,24 @@ export function update(varId: number, value: unknown) {
 /** The updates for one variable in a list of messages. */
 export function updatesFor(messages: Received[], varId: number): Received[] {
   return messages.filter((m) => m.type === "update" && m.data.varId === varId);
+}
+
+/** Shorthand for a `watch` message. */
+export function watch(varId: number) {
+  return { type: "watch", data: { varId } };
+}
+
+/** Shorthand for an `unwatch` message. */
+export function unwatch(varId: number) {
+  return { type: "unwatch", data: { varId } };
+}
+
+/** Shorthand for a `destroy` message. */
+export function destroy(varId: number) {
+  return { type: "destroy", data: { varId } };
+}
+
+/** Shorthand for an `update` message that carries only properties. */
+export function updateProperties(varId: number, properties: Record<string, string>) {
+  return { type: "update", data: { varId, properties } };
 }

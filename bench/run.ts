@@ -1,0 +1,694 @@
+/**
+ * The benchmark harness (`deno task bench`, or `deno task bench --quick`): click round trip,
+ * session cost, change detection, cold start and a load test, each beside a baseline measured
+ * in the same run. Prints one table and writes `bench/RESULTS.md`.
+ *
+ * Every measurement runs in processes of its own: the server and the load clients on
+ * loopback, the in-process measurements (session cost, change detection) in fresh processes
+ * with an exposed collector.
+ *
+ * Options: `--quick` (a shorter run, about 30 seconds), `--out FILE` (default
+ * `bench/RESULTS.md`), `--no-write` (print only).
+ *
+ * @module
+ */
+import { Child } from "./child.ts";
+import type { ClientConfig, ClientResult } from "./load_client.ts";
+import type { SessionCostResult } from "./session_cost.ts";
+import type { DetectionFigure } from "./change_detection.ts";
+import { summarize, type Summary } from "./stats.ts";
+
+/** How big and how long each part of a run is. */
+export interface Plan {
+  name: "full" | "quick";
+  roundTrip: { sessions: number; durationMs: number; thinkMs: number }[];
+  saturation: { sessions: number; durationMs: number };
+  newSessions: { durationMs: number; concurrency: number };
+  sessionCost: number;
+  detection: { sizes: number[]; reps: number; largeReps: number };
+  coldStarts: number;
+  load: { sessions: number; durationMs: number; thinkMs: number; timeoutMs: number };
+}
+
+/** The full run: about three minutes on two cores. */
+export const FULL_PLAN: Plan = {
+  name: "full",
+  roundTrip: [
+    { sessions: 1, durationMs: 3000, thinkMs: 0 },
+    { sessions: 100, durationMs: 5000, thinkMs: 1000 },
+    { sessions: 1000, durationMs: 8000, thinkMs: 1000 },
+  ],
+  saturation: { sessions: 100, durationMs: 3000 },
+  newSessions: { durationMs: 3000, concurrency: 4 },
+  sessionCost: 1000,
+  detection: { sizes: [1000, 10_000, 100_000], reps: 9, largeReps: 3 },
+  coldStarts: 5,
+  load: { sessions: 1000, durationMs: 60_000, thinkMs: 500, timeoutMs: 2000 },
+};
+
+/** The quick run: about thirty seconds. */
+export const QUICK_PLAN: Plan = {
+  name: "quick",
+  roundTrip: [
+    { sessions: 1, durationMs: 1000, thinkMs: 0 },
+    { sessions: 100, durationMs: 1500, thinkMs: 500 },
+    { sessions: 1000, durationMs: 2500, thinkMs: 1000 },
+  ],
+  saturation: { sessions: 100, durationMs: 1000 },
+  newSessions: { durationMs: 1000, concurrency: 4 },
+  sessionCost: 300,
+  detection: { sizes: [1000, 10_000, 100_000], reps: 3, largeReps: 1 },
+  coldStarts: 3,
+  load: { sessions: 200, durationMs: 8000, thinkMs: 300, timeoutMs: 1000 },
+};
+
+const SITE = "bench/site";
+const KIB = 1024;
+const MIB = 1024 * 1024;
+
+/** One row of the summary table. */
+export interface Row {
+  figure: string;
+  value: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  /** `PASS`, `MISS` or empty when the figure has no target. */
+  result: "PASS" | "MISS" | "";
+}
+
+interface ServerMemory {
+  heapUsed: number;
+  rss: number;
+  sessions: number;
+  connections: number;
+}
+
+/** Everything measured in one run, for the report. */
+export interface Results {
+  plan: Plan;
+  roundTrip: { sessions: number; server: ClientResult; echo: ClientResult }[];
+  saturation: { server: ClientResult; echo: ClientResult };
+  newSessions: { server: ClientResult; echo: ClientResult };
+  sessionCost: { session: SessionCostResult; bare: SessionCostResult };
+  detection: DetectionFigure[];
+  coldStart: { server: Summary; baseline: Summary };
+  load: {
+    client: ClientResult;
+    before: ServerMemory;
+    idle: ServerMemory;
+    after: ServerMemory;
+    expiredMs: number;
+  };
+}
+
+const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
+const times = (value: number) => `${value.toFixed(2)}x`;
+const kib = (bytes: number) => `${(bytes / KIB).toFixed(0)} KiB`;
+const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
+const count = (value: number) => Math.round(value).toLocaleString("en-US");
+const pass = (ok: boolean): "PASS" | "MISS" => ok ? "PASS" : "MISS";
+
+const runStarted = performance.now();
+
+function log(message: string): void {
+  const at = ((performance.now() - runStarted) / 1000).toFixed(1).padStart(5);
+  console.error(`[bench ${at} s] ${message}`);
+}
+
+// ---- Processes ------------------------------------------------------------------------------
+
+async function startServer(extra: string[]): Promise<{ child: Child; port: number }> {
+  const child = Child.spawn("bench/server.ts", [
+    "--dir",
+    SITE,
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--log-level",
+    "error",
+    ...extra,
+  ], {
+    stdin: true,
+    flags: ["--allow-net", "--allow-read", "--allow-env", "--v8-flags=--expose-gc"],
+  });
+  const { port } = await child.json<{ port: number }>((v) => typeof v.port === "number");
+  return { child, port };
+}
+
+async function startEcho(): Promise<{ child: Child; port: number }> {
+  const child = Child.spawn("bench/echo_server.ts", [], { stdin: true, flags: ["--allow-net"] });
+  const { port } = await child.json<{ port: number }>((v) => typeof v.port === "number");
+  return { child, port };
+}
+
+async function memoryOf(server: Child): Promise<ServerMemory> {
+  await server.send("mem");
+  return await server.json<ServerMemory>((v) => typeof v.heapUsed === "number");
+}
+
+async function runClient(config: ClientConfig, onEvent?: (event: string) => Promise<void>) {
+  const child = Child.spawn("bench/load_client.ts", [JSON.stringify(config)], {
+    stdin: config.holdOpen ?? false,
+    flags: ["--allow-net"],
+  });
+  try {
+    const limit = config.durationMs + 120_000;
+    while (true) {
+      const line = await child.json<{ event: string }>((v) => typeof v.event === "string", limit);
+      if (line.event === "result") return line as unknown as ClientResult;
+      await onEvent?.(line.event);
+      if (line.event === "idle") await child.send("close");
+    }
+  } finally {
+    await child.stop();
+  }
+}
+
+// ---- The measurements -----------------------------------------------------------------------
+
+async function measureRoundTrips(
+  plan: Plan,
+): Promise<Pick<Results, "roundTrip" | "saturation" | "newSessions">> {
+  const server = await startServer(["--session-timeout", "1s"]);
+  const echo = await startEcho();
+  try {
+    const url = (port: number) => `ws://127.0.0.1:${port}/ws/`;
+    const both = async (config: Omit<ClientConfig, "url" | "target">) => ({
+      server: await runClient({ ...config, url: url(server.port), target: "server" }),
+      echo: await runClient({ ...config, url: url(echo.port), target: "echo" }),
+    });
+    // A short warm-up, so that the first figures do not include compilation.
+    await both({ mode: "roundtrip", sessions: 10, durationMs: 500, thinkMs: 0 });
+    const roundTrip = [];
+    for (const step of plan.roundTrip) {
+      log(`click round trip, ${step.sessions} session(s)`);
+      const pair = await both({ mode: "roundtrip", ...step, rampConcurrency: 32 });
+      roundTrip.push({ sessions: step.sessions, ...pair });
+    }
+    log("throughput, back to back");
+    const saturation = await both({
+      mode: "roundtrip",
+      sessions: plan.saturation.sessions,
+      durationMs: plan.saturation.durationMs,
+      thinkMs: 0,
+    });
+    log("new sessions over WebSockets");
+    const newSessions = await both({
+      mode: "sessions",
+      sessions: 0,
+      durationMs: plan.newSessions.durationMs,
+      thinkMs: 0,
+      concurrency: plan.newSessions.concurrency,
+    });
+    return { roundTrip, saturation, newSessions };
+  } finally {
+    await server.child.stop();
+    await echo.child.stop();
+  }
+}
+
+async function measureSessionCost(plan: Plan): Promise<Results["sessionCost"]> {
+  const run = async (kind: "session" | "bare") => {
+    log(`session cost: ${kind}`);
+    const child = Child.spawn("bench/session_cost.ts", [kind, String(plan.sessionCost), SITE], {
+      flags: ["--allow-read", "--allow-env", "--v8-flags=--expose-gc"],
+    });
+    try {
+      return await child.json<SessionCostResult>((v) => v.kind === kind, 120_000);
+    } finally {
+      await child.stop();
+    }
+  };
+  return { session: await run("session"), bare: await run("bare") };
+}
+
+async function measureDetection(plan: Plan): Promise<DetectionFigure[]> {
+  const figures: DetectionFigure[] = [];
+  for (const size of plan.detection.sizes) {
+    log(`change detection, ${count(size)} variables`);
+    const reps = size >= 100_000 ? plan.detection.largeReps : plan.detection.reps;
+    const child = Child.spawn("bench/change_detection.ts", [SITE, String(reps), String(size)], {
+      flags: ["--allow-read", "--allow-env", "--v8-flags=--expose-gc"],
+    });
+    try {
+      const line = await child.line(180_000);
+      if (line === undefined) throw new Error(`Change detection failed\n${child.stderrTail()}`);
+      figures.push(...JSON.parse(line) as DetectionFigure[]);
+    } finally {
+      await child.stop();
+    }
+  }
+  return figures;
+}
+
+/** Time from spawning a process to its first answered `/healthz`. */
+async function coldStart(script: string, args: string[]): Promise<number> {
+  const start = performance.now();
+  const child = Child.spawn(script, args, {
+    flags: ["--allow-net", "--allow-read", "--allow-env"],
+  });
+  try {
+    while (true) {
+      const line = await child.line(30_000);
+      if (line === undefined) throw new Error(`${script} exited\n${child.stderrTail()}`);
+      const match = /Serving .*on http:\/\/127\.0\.0\.1:(\d+)\//.exec(line);
+      if (!match) continue;
+      const response = await fetch(`http://127.0.0.1:${match[1]}/healthz`);
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`/healthz answered ${response.status}`);
+      return performance.now() - start;
+    }
+  } finally {
+    await child.stop();
+  }
+}
+
+async function measureColdStart(plan: Plan): Promise<Results["coldStart"]> {
+  log("cold start");
+  const server = () => coldStart("main.ts", ["--port", "0", "--host", "127.0.0.1"]);
+  const hello = () => coldStart("bench/hello_server.ts", []);
+  // One unmeasured start of each warms the module cache and the file system.
+  await server();
+  await hello();
+  const serverTimes: number[] = [];
+  const baselineTimes: number[] = [];
+  for (let i = 0; i < plan.coldStarts; i++) {
+    serverTimes.push(await server());
+    baselineTimes.push(await hello());
+  }
+  return { server: summarize(serverTimes), baseline: summarize(baselineTimes) };
+}
+
+async function measureLoad(plan: Plan): Promise<Results["load"]> {
+  const timeout = `${plan.load.timeoutMs}ms`;
+  const server = await startServer(["--session-timeout", timeout]);
+  try {
+    const url = `ws://127.0.0.1:${server.port}/ws/`;
+    log("load test: warm-up");
+    await runClient({
+      mode: "load",
+      url,
+      target: "server",
+      sessions: 20,
+      durationMs: 1000,
+      thinkMs: 10,
+    });
+    await waitForNoSessions(server.child, plan.load.timeoutMs);
+    const before = await memoryOf(server.child);
+    log(`load test: ${plan.load.sessions} sessions for ${plan.load.durationMs / 1000} s`);
+    let idle: ServerMemory | undefined;
+    const client = await runClient({
+      mode: "load",
+      url,
+      target: "server",
+      sessions: plan.load.sessions,
+      durationMs: plan.load.durationMs,
+      thinkMs: plan.load.thinkMs,
+      rampConcurrency: 32,
+      holdOpen: true,
+    }, async (event) => {
+      if (event === "idle") idle = await memoryOf(server.child);
+    });
+    const closedAt = performance.now();
+    const after = await waitForNoSessions(server.child, plan.load.timeoutMs);
+    const expiredMs = performance.now() - closedAt;
+    if (!idle) throw new Error("The load client never reported its sessions idle");
+    return { client, before, idle, after, expiredMs };
+  } finally {
+    await server.child.stop();
+  }
+}
+
+/** Polls the server until every session has expired; returns its memory then. */
+async function waitForNoSessions(server: Child, timeoutMs: number): Promise<ServerMemory> {
+  const deadline = performance.now() + timeoutMs + 30_000;
+  while (true) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(500, timeoutMs)));
+    const memory = await memoryOf(server);
+    if (memory.sessions === 0 && memory.connections === 0) return memory;
+    if (performance.now() > deadline) {
+      throw new Error(`${memory.sessions} sessions still live long after their timeout`);
+    }
+  }
+}
+
+// ---- Report ---------------------------------------------------------------------------------
+
+/** The summary rows, each figure against its baseline and target. */
+export function summaryRows(results: Results): Row[] {
+  const rows: Row[] = [];
+  for (const { sessions, server, echo } of results.roundTrip) {
+    const limit = 2 * echo.latency.p50 + 1;
+    const targeted = sessions === results.roundTrip[results.roundTrip.length - 1]?.sessions;
+    rows.push({
+      figure: `Click round trip p50, ${count(sessions)} session${sessions === 1 ? "" : "s"}`,
+      value: ms(server.latency.p50),
+      baseline: `${ms(echo.latency.p50)} echo`,
+      ratio: times(server.latency.p50 / echo.latency.p50),
+      target: targeted ? `<= 2x echo + 1 ms (${ms(limit)})` : "",
+      result: targeted ? pass(server.latency.p50 <= limit) : "",
+    });
+    rows.push({
+      figure: `Click round trip p99, ${count(sessions)} session${sessions === 1 ? "" : "s"}`,
+      value: ms(server.latency.p99),
+      baseline: `${ms(echo.latency.p99)} echo`,
+      ratio: times(server.latency.p99 / echo.latency.p99),
+      target: "",
+      result: "",
+    });
+  }
+  const { saturation, newSessions, sessionCost } = results;
+  rows.push({
+    figure: `Clicks per second, ${saturation.server.sessions} sessions back to back`,
+    value: count(saturation.server.rate),
+    baseline: `${count(saturation.echo.rate)} echo`,
+    ratio: times(saturation.server.rate / saturation.echo.rate),
+    target: "",
+    result: "",
+  });
+  const created = sessionCost.session.create.p50;
+  const bare = sessionCost.bare.create.p50;
+  rows.push({
+    figure: "New session to first answer of watch 1 (p50, in-process)",
+    value: ms(created),
+    baseline: `${ms(bare)} bare fengari`,
+    ratio: times(created / bare),
+    target: "<= 1.5x bare",
+    result: pass(created <= 1.5 * bare),
+  });
+  rows.push({
+    figure: "Sessions created per second (in-process)",
+    value: count(sessionCost.session.perSecond),
+    baseline: `${count(sessionCost.bare.perSecond)} bare`,
+    ratio: times(sessionCost.session.perSecond / sessionCost.bare.perSecond),
+    target: "",
+    result: "",
+  });
+  rows.push({
+    figure: "New session over a WebSocket (p50) / sessions per second",
+    value: `${ms(newSessions.server.latency.p50)} / ${count(newSessions.server.rate)}`,
+    baseline: `${ms(newSessions.echo.latency.p50)} / ${count(newSessions.echo.rate)} echo`,
+    ratio: times(newSessions.server.latency.p50 / newSessions.echo.latency.p50),
+    target: "",
+    result: "",
+  });
+  rows.push({
+    figure: "Heap per idle session",
+    value: kib(sessionCost.session.heapPerSession),
+    baseline: `${kib(sessionCost.bare.heapPerSession)} bare`,
+    ratio: times(sessionCost.session.heapPerSession / sessionCost.bare.heapPerSession),
+    target: "<= 200 KiB",
+    result: pass(sessionCost.session.heapPerSession <= 200 * KIB),
+  });
+  rows.push({
+    figure: "RSS per idle session",
+    value: kib(sessionCost.session.rssPerSession),
+    baseline: `${kib(sessionCost.bare.rssPerSession)} bare`,
+    ratio: times(sessionCost.session.rssPerSession / sessionCost.bare.rssPerSession),
+    target: "",
+    result: "",
+  });
+  const idleGrowth = results.load.idle.heapUsed - results.load.before.heapUsed;
+  rows.push({
+    figure: "Heap per idle session, server process with sockets",
+    value: kib(idleGrowth / results.load.client.sessions),
+    baseline: "",
+    ratio: "",
+    target: "",
+    result: "",
+  });
+  for (const scenario of ["none", "one", "all"] as const) {
+    for (const figure of results.detection.filter((f) => f.scenario === scenario)) {
+      const isTarget = scenario === "none" && figure.variables === 10_000;
+      rows.push({
+        figure: `Change detection, ${count(figure.variables)} variables, ${
+          { none: "nothing", one: "one", all: "all" }[scenario]
+        } changed`,
+        value: `${ms(figure.micros / 1000)} (${
+          (figure.micros / figure.variables).toFixed(2)
+        } us/var)`,
+        baseline: `${ms(figure.naiveMicros / 1000)} naive`,
+        ratio: times(figure.micros / figure.naiveMicros),
+        target: isTarget ? "<= 5 ms" : "",
+        result: isTarget ? pass(figure.micros <= 5000) : "",
+      });
+    }
+  }
+  const unchanged = results.detection.filter((f) => f.scenario === "none");
+  const smallest = unchanged[0];
+  const largest = unchanged[unchanged.length - 1];
+  if (smallest && largest && smallest !== largest) {
+    const growth = (largest.micros / largest.variables) / (smallest.micros / smallest.variables);
+    rows.push({
+      figure: `Per-variable cost, ${count(largest.variables)} vs ${
+        count(smallest.variables)
+      } variables`,
+      value: times(growth),
+      baseline: "1.00x is linear",
+      ratio: "",
+      target: "<= 2x (linear)",
+      result: pass(growth <= 2),
+    });
+  }
+  const { coldStart } = results;
+  rows.push({
+    figure: "Cold start to first /healthz (mean)",
+    value: ms(coldStart.server.mean),
+    baseline: `${ms(coldStart.baseline.mean)} bare Deno.serve`,
+    ratio: times(coldStart.server.mean / coldStart.baseline.mean),
+    target: "<= 300 ms",
+    result: pass(coldStart.server.mean <= 300),
+  });
+  const { client, before, idle, after } = results.load;
+  const problems = client.errors + client.mismatches + client.timeouts + client.finalMismatches;
+  rows.push({
+    figure: `Load test: ${count(client.sessions)} sessions, ${count(client.actions)} actions`,
+    value: `${problems} errors`,
+    baseline: `${count(client.verified)} sessions verified`,
+    ratio: "",
+    target: "0 errors, every session verified",
+    result: pass(problems === 0 && client.verified === client.sessions),
+  });
+  const returned =
+    after.heapUsed <= before.heapUsed + Math.max(2 * MIB, 0.1 * (idle.heapUsed - before.heapUsed));
+  rows.push({
+    figure: "Load test: server heap after the sessions closed",
+    value: mib(after.heapUsed),
+    baseline: `${mib(before.heapUsed)} before, ${mib(idle.heapUsed)} loaded`,
+    ratio: "",
+    target: "back to before (+ max(2 MiB, 10% of the load))",
+    result: pass(returned && after.sessions === 0),
+  });
+  return rows;
+}
+
+/** The rows as an aligned text table. */
+export function textTable(rows: Row[]): string {
+  const header: Row = {
+    figure: "Figure",
+    value: "Measured",
+    baseline: "Baseline",
+    ratio: "Ratio",
+    target: "Target",
+    result: "" as const,
+  };
+  const keys = ["figure", "value", "baseline", "ratio", "target", "result"] as const;
+  const all = [header, ...rows];
+  const widths = keys.map((key) => Math.max(...all.map((row) => row[key].length)));
+  const format = (row: Row) => keys.map((key, i) => row[key].padEnd(widths[i] ?? 0)).join("  ");
+  const rule = widths.map((w) => "-".repeat(w)).join("  ");
+  return [format(header), rule, ...rows.map(format)].join("\n");
+}
+
+function markdownTable(rows: Row[]): string {
+  const lines = [
+    "| Figure | Measured | Baseline | Ratio | Target | Result |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| ${row.figure} | ${row.value} | ${row.baseline} | ${row.ratio} | ${row.target} | ${row.result} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function machine(): Promise<Record<string, string>> {
+  let cpu = "unknown";
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    cpu = /model name\s*:\s*(.+)/.exec(info)?.[1]?.trim() ?? cpu;
+  } catch {
+    // Not Linux.
+  }
+  const memory = Deno.systemMemoryInfo();
+  return {
+    cores: String(navigator.hardwareConcurrency),
+    memory: `${(memory.total / (1024 * MIB)).toFixed(1)} GiB`,
+    cpu,
+    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+  };
+}
+
+function detailSections(results: Results): string {
+  const out: string[] = [];
+  out.push("### Click round trip (WebSocket, loopback, separate server and load processes)", "");
+  out.push("| Sessions | Think time | Clicks | Server p50 | Server p99 | Echo p50 | Echo p99 |");
+  out.push("|---|---|---|---|---|---|---|");
+  for (const { sessions, server, echo } of results.roundTrip) {
+    const plan = results.plan.roundTrip.find((step) => step.sessions === sessions);
+    out.push(
+      `| ${count(sessions)} | ${plan?.thinkMs ? `0-${2 * plan.thinkMs} ms` : "none"} | ${
+        count(server.actions)
+      } | ${ms(server.latency.p50)} | ${ms(server.latency.p99)} | ${ms(echo.latency.p50)} | ${
+        ms(echo.latency.p99)
+      } |`,
+    );
+  }
+  const { saturation } = results;
+  out.push(
+    "",
+    `Back to back (${saturation.server.sessions} sessions, no pause): server ${
+      count(saturation.server.rate)
+    } clicks/s (p50 ${ms(saturation.server.latency.p50)}), echo ${
+      count(saturation.echo.rate)
+    } frames/s (p50 ${ms(saturation.echo.latency.p50)}).`,
+    "",
+  );
+  const { session, bare } = results.sessionCost;
+  out.push("### Session cost (in-process, after a forced collection)", "");
+  out.push("| | Sessions | p50 | p99 | Per second | Heap each | RSS each |");
+  out.push("|---|---|---|---|---|---|---|");
+  for (
+    const [name, r] of [["Session (manager, watch 1 answered)", session], [
+      "Bare fengari + main.lua",
+      bare,
+    ]] as const
+  ) {
+    out.push(
+      `| ${name} | ${count(r.count)} | ${ms(r.create.p50)} | ${ms(r.create.p99)} | ${
+        count(r.perSecond)
+      } | ${kib(r.heapPerSession)} | ${kib(r.rssPerSession)} |`,
+    );
+  }
+  out.push("", "### Change detection (one `afterBatch`, median)", "");
+  out.push(
+    "| Variables | Changed | Updates | Time | Per variable | Naive | Naive per variable | Speed-up |",
+  );
+  out.push("|---|---|---|---|---|---|---|---|");
+  for (const f of results.detection) {
+    out.push(
+      `| ${count(f.variables)} | ${f.scenario} | ${count(f.updates)} | ${ms(f.micros / 1000)} | ${
+        (f.micros / f.variables).toFixed(2)
+      } us | ${ms(f.naiveMicros / 1000)} | ${(f.naiveMicros / f.variables).toFixed(2)} us | ${
+        (f.naiveMicros / f.micros).toFixed(1)
+      }x |`,
+    );
+  }
+  const { coldStart } = results;
+  out.push("", "### Cold start (process start to first /healthz)", "");
+  out.push(
+    `Session server: mean ${ms(coldStart.server.mean)}, min ${ms(coldStart.server.min)}, max ${
+      ms(coldStart.server.max)
+    } over ${coldStart.server.count} starts. Bare Deno.serve: mean ${ms(coldStart.baseline.mean)}.`,
+  );
+  const { client, before, idle, after, expiredMs } = results.load;
+  out.push("", "### Load test", "");
+  out.push(
+    `- ${count(client.sessions)} sessions for ${
+      results.plan.load.durationMs / 1000
+    } s, each clicking or typing at random (pause 0-${2 * results.plan.load.thinkMs} ms): ${
+      count(client.actions)
+    } actions (${count(client.clicks)} clicks, ${count(client.types)} keystrokes), ${
+      count(client.rate)
+    } per second.`,
+    `- Action to observed effect: p50 ${ms(client.latency.p50)}, p99 ${ms(client.latency.p99)}.`,
+    `- Errors ${client.errors}, wrong values ${client.mismatches}, lost actions ${client.timeouts}, wrong final state ${client.finalMismatches}; sessions whose counter and text were read back and matched: ${
+      count(client.verified)
+    } of ${count(client.sessions)}; writes echoed to their writer: ${client.echoes}.`,
+    `- Server heap (after a forced collection): ${mib(before.heapUsed)} before, ${
+      mib(idle.heapUsed)
+    } with the sessions open and idle, ${mib(after.heapUsed)} after they closed and expired (${
+      (expiredMs / 1000).toFixed(1)
+    } s after closing). RSS: ${mib(before.rss)}, ${mib(idle.rss)}, ${mib(after.rss)}.`,
+  );
+  if (client.samples.length > 0) {
+    out.push("", "Problems seen:", "", ...client.samples.map((s) => `- ${s}`));
+  }
+  return out.join("\n");
+}
+
+/** The whole RESULTS.md text. */
+export function markdownReport(
+  results: Results,
+  rows: Row[],
+  info: Record<string, string>,
+  started: Date,
+  load: { start: number[]; end: number[] },
+  elapsedMs: number,
+): string {
+  const loadText = (values: number[]) => values.map((v) => v.toFixed(2)).join(" ");
+  return [
+    "# Benchmark results",
+    "",
+    `Run: \`deno task bench${
+      results.plan.name === "quick" ? " --quick" : ""
+    }\` on ${started.toISOString()}, ${(elapsedMs / 1000).toFixed(0)} s.`,
+    "",
+    `Machine: ${info.cores} cores (${info.cpu}), ${info.memory} memory, ${info.os}; Deno ${info.deno}, V8 ${info.v8}. ` +
+    `Load average at start ${loadText(load.start)}, at end ${loadText(load.end)}.`,
+    "",
+    "How each figure is measured, and what it means: the Benchmarks section of the README.",
+    "",
+    markdownTable(rows),
+    "",
+    detailSections(results),
+    "",
+  ].join("\n");
+}
+
+// ---- Main -----------------------------------------------------------------------------------
+
+if (import.meta.main) {
+  const quick = Deno.args.includes("--quick");
+  const outAt = Deno.args.indexOf("--out");
+  const out = outAt >= 0 ? Deno.args[outAt + 1] ?? "bench/RESULTS.md" : "bench/RESULTS.md";
+  const plan = quick ? QUICK_PLAN : FULL_PLAN;
+  const started = new Date();
+  const t0 = performance.now();
+  const loadStart = Deno.loadavg();
+  log(`${plan.name} run`);
+  const coldStartResult = await measureColdStart(plan);
+  const sessionCost = await measureSessionCost(plan);
+  const detection = await measureDetection(plan);
+  const trips = await measureRoundTrips(plan);
+  const load = await measureLoad(plan);
+  const results: Results = {
+    plan,
+    ...trips,
+    sessionCost,
+    detection,
+    coldStart: coldStartResult,
+    load,
+  };
+  const rows = summaryRows(results);
+  const elapsed = performance.now() - t0;
+  console.log(textTable(rows));
+  if (!Deno.args.includes("--no-write")) {
+    const report = markdownReport(
+      results,
+      rows,
+      await machine(),
+      started,
+      { start: loadStart, end: Deno.loadavg() },
+      elapsed,
+    );
+    await Deno.writeTextFile(out, report);
+    log(`wrote ${out} (${(elapsed / 1000).toFixed(0)} s)`);
+  }
+  Deno.exit(0);
+}

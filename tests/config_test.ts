@@ -1,0 +1,252 @@
+/**
+ * Tests for src/config.ts: flags and environment variables into a validated configuration.
+ */
+import assert from "node:assert/strict";
+import {
+  type Config,
+  CONFIG_OPTIONS,
+  ConfigError,
+  DEFAULT_CONFIG,
+  type EnvReader,
+  helpText,
+  LOG_LEVELS,
+  parseConfig,
+  parseDuration,
+} from "../src/config.ts";
+
+const NO_ENV: EnvReader = () => undefined;
+
+function env(values: Record<string, string>): EnvReader {
+  return (name: string) => values[name];
+}
+
+function parse(args: string[], reader: EnvReader = NO_ENV): Config {
+  const config = parseConfig(args, reader);
+  assert.notEqual(config, "help");
+  return config as Config;
+}
+
+function refuses(args: string[], pattern: RegExp, reader: EnvReader = NO_ENV): void {
+  assert.throws(() => parseConfig(args, reader), (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+Deno.test("defaults", async (t) => {
+  await t.step("no flags and no environment give the defaults", () => {
+    assert.deepEqual(parse([]), DEFAULT_CONFIG);
+  });
+  await t.step("the defaults of SPEC 1 and 13", () => {
+    assert.equal(DEFAULT_CONFIG.dir, undefined);
+    assert.equal(DEFAULT_CONFIG.port, 8000);
+    assert.equal(DEFAULT_CONFIG.sessionTimeoutMs, 15 * 60_000);
+    assert.equal(DEFAULT_CONFIG.hotload, false);
+    assert.equal(DEFAULT_CONFIG.inlineLua, false);
+    assert.equal(DEFAULT_CONFIG.maxFrameBytes, 1024 * 1024);
+    assert.equal(DEFAULT_CONFIG.maxMessagesPerFrame, 1000);
+    assert.equal(DEFAULT_CONFIG.maxVariables, 100_000);
+    assert.equal(DEFAULT_CONFIG.instructionBudget, 10_000_000);
+    assert.equal(DEFAULT_CONFIG.maxSessions, 10_000);
+  });
+  await t.step("parsing does not change the defaults", () => {
+    parse(["--port", "1"]);
+    assert.equal(DEFAULT_CONFIG.port, 8000);
+  });
+});
+
+Deno.test("flags", async (t) => {
+  await t.step("a value after the flag or after =", () => {
+    assert.equal(parse(["--port", "9000"]).port, 9000);
+    assert.equal(parse(["--port=9001"]).port, 9001);
+    assert.equal(parse(["--dir", "/srv/site"]).dir, "/srv/site");
+    assert.equal(parse(["--host=127.0.0.1"]).host, "127.0.0.1");
+  });
+  await t.step("a value may contain =", () => {
+    assert.equal(parse(["--dir=/a=b"]).dir, "/a=b");
+  });
+  await t.step("port 0 is allowed (any free port)", () => {
+    assert.equal(parse(["--port", "0"]).port, 0);
+  });
+  await t.step("booleans without a value are true; with =value they are parsed", () => {
+    const config = parse(["--hotload", "--inline-lua", "--debug"]);
+    assert.equal(config.hotload, true);
+    assert.equal(config.inlineLua, true);
+    assert.equal(config.debug, true);
+    assert.equal(parse(["--hotload=false"]).hotload, false);
+    assert.equal(parse(["--hotload=off"]).hotload, false);
+    assert.equal(parse(["--hotload=YES"]).hotload, true);
+  });
+  await t.step("a boolean flag does not take the next argument", () => {
+    const config = parse(["--hotload", "--port", "1234"]);
+    assert.equal(config.hotload, true);
+    assert.equal(config.port, 1234);
+  });
+  await t.step("log level and -v", () => {
+    assert.equal(parse(["--log-level", "warn"]).logLevel, "warn");
+    assert.equal(parse(["-v"]).logLevel, "debug");
+    for (const level of LOG_LEVELS) assert.equal(parse([`--log-level=${level}`]).logLevel, level);
+  });
+  await t.step("limits", () => {
+    const config = parse([
+      "--max-frame-bytes",
+      "2048",
+      "--max-messages=10",
+      "--max-variables",
+      "50",
+      "--instruction-budget",
+      "1000",
+      "--max-sessions",
+      "3",
+    ]);
+    assert.equal(config.maxFrameBytes, 2048);
+    assert.equal(config.maxMessagesPerFrame, 10);
+    assert.equal(config.maxVariables, 50);
+    assert.equal(config.instructionBudget, 1000);
+    assert.equal(config.maxSessions, 3);
+  });
+  await t.step("a later flag wins over an earlier one", () => {
+    assert.equal(parse(["--port", "1", "--port", "2"]).port, 2);
+  });
+  await t.step("--help and -h", () => {
+    assert.equal(parseConfig(["--help"], NO_ENV), "help");
+    assert.equal(parseConfig(["-h"], NO_ENV), "help");
+    assert.equal(parseConfig(["--port", "1", "--help"], NO_ENV), "help");
+  });
+});
+
+Deno.test("session timeout durations", async (t) => {
+  const cases: [string, number][] = [
+    ["90s", 90_000],
+    ["15m", 900_000],
+    ["1h", 3_600_000],
+    ["500ms", 500],
+    ["30", 30_000],
+    ["2.5s", 2500],
+    ["0.5m", 30_000],
+  ];
+  for (const [text, ms] of cases) {
+    await t.step(`${text} is ${ms} ms`, () => {
+      assert.equal(parse(["--session-timeout", text]).sessionTimeoutMs, ms);
+      assert.equal(parseDuration(text, "test"), ms);
+    });
+  }
+  await t.step("spaces around are ignored", () => {
+    assert.equal(parseDuration(" 5m ", "test"), 300_000);
+  });
+  for (const bad of ["", "m", "5 m", "5d", "-5s", "1e3s", "five"]) {
+    await t.step(`${JSON.stringify(bad)} is refused`, () => {
+      assert.throws(() => parseDuration(bad, "--session-timeout"), ConfigError);
+    });
+  }
+  await t.step("the message names the source", () => {
+    refuses(["--session-timeout", "soon"], /--session-timeout.*soon/);
+  });
+});
+
+Deno.test("environment variables", async (t) => {
+  await t.step("each option reads its variable", () => {
+    const config = parse(
+      [],
+      env({
+        PORT: "7000",
+        UI_DIR: "/site",
+        UI_HOST: "::1",
+        UI_SESSION_TIMEOUT: "2m",
+        UI_HOTLOAD: "1",
+        UI_INLINE_LUA: "yes",
+        UI_DEBUG: "on",
+        UI_LOG_LEVEL: "error",
+        UI_MAX_FRAME_BYTES: "100",
+        UI_MAX_MESSAGES: "7",
+        UI_MAX_VARIABLES: "8",
+        UI_INSTRUCTION_BUDGET: "9",
+        UI_MAX_SESSIONS: "10",
+      }),
+    );
+    assert.equal(config.port, 7000);
+    assert.equal(config.dir, "/site");
+    assert.equal(config.host, "::1");
+    assert.equal(config.sessionTimeoutMs, 120_000);
+    assert.equal(config.hotload, true);
+    assert.equal(config.inlineLua, true);
+    assert.equal(config.debug, true);
+    assert.equal(config.logLevel, "error");
+    assert.equal(config.maxFrameBytes, 100);
+    assert.equal(config.maxMessagesPerFrame, 7);
+    assert.equal(config.maxVariables, 8);
+    assert.equal(config.instructionBudget, 9);
+    assert.equal(config.maxSessions, 10);
+  });
+  await t.step("false values", () => {
+    const config = parse([], env({ UI_HOTLOAD: "0", UI_INLINE_LUA: "false", UI_DEBUG: "no" }));
+    assert.equal(config.hotload, false);
+    assert.equal(config.inlineLua, false);
+    assert.equal(config.debug, false);
+  });
+  await t.step("an empty variable is ignored", () => {
+    assert.equal(parse([], env({ PORT: "" })).port, 8000);
+  });
+  await t.step("a flag wins over its variable", () => {
+    assert.equal(parse(["--port", "9"], env({ PORT: "7000" })).port, 9);
+    assert.equal(parse(["--hotload=false"], env({ UI_HOTLOAD: "true" })).hotload, false);
+  });
+  await t.step("a bad variable is refused and named", () => {
+    refuses([], /UI_HOTLOAD.*maybe/, env({ UI_HOTLOAD: "maybe" }));
+    refuses([], /PORT/, env({ PORT: "http" }));
+  });
+  await t.step("every option has a distinct flag and variable", () => {
+    const flags = CONFIG_OPTIONS.map((o) => o.flag);
+    const envs = CONFIG_OPTIONS.map((o) => o.env);
+    assert.equal(new Set(flags).size, flags.length);
+    assert.equal(new Set(envs).size, envs.length);
+  });
+});
+
+Deno.test("bad flags", async (t) => {
+  await t.step("an unknown option", () => refuses(["--nope"], /Unknown option '--nope'/));
+  await t.step("a positional argument", () => refuses(["site"], /Unexpected argument 'site'/));
+  await t.step("a single-dash option other than -v and -h", () => {
+    refuses(["-x"], /Unexpected argument/);
+  });
+  await t.step("a missing value", () => refuses(["--port"], /needs a value/));
+  await t.step("integers must be whole, non-negative numbers", () => {
+    for (const bad of ["x", "-1", "1.5", "1e3", " 80", "99999999999999999999"]) {
+      refuses(["--port", bad], /whole number/);
+    }
+  });
+  await t.step("ports stop at 65535", () => refuses(["--port", "65536"], /port number/));
+  await t.step("limits must be at least 1", () => {
+    refuses(["--max-sessions", "0"], /at least 1/);
+    refuses(["--instruction-budget=0"], /at least 1/);
+  });
+  await t.step("booleans must be a known word", () => {
+    refuses(["--hotload=maybe"], /true or false/);
+  });
+  await t.step("log levels must be known", () => {
+    refuses(["--log-level", "verbose"], /one of error, warn, info, debug/);
+  });
+  await t.step("a string option needs a non-empty value", () => {
+    refuses(["--dir", ""], /needs a value/);
+    refuses(["--host=  "], /needs a value/);
+  });
+});
+
+Deno.test("helpText", async (t) => {
+  const text = helpText();
+  await t.step("lists every flag and its variable", () => {
+    for (const option of CONFIG_OPTIONS) {
+      assert.ok(text.includes(`--${option.flag}`), option.flag);
+      assert.ok(text.includes(option.env), option.env);
+    }
+  });
+  await t.step("shows defaults, with durations in readable units", () => {
+    assert.match(text, /default: 8000/);
+    assert.match(text, /default: 15m/);
+  });
+  await t.step("mentions -v and --help", () => {
+    assert.match(text, /-v/);
+    assert.match(text, /--help/);
+  });
+});

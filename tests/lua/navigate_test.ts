@@ -1,0 +1,270 @@
+/**
+ * Tests for src/lua/navigate.ts: field lookup through metatables, method calls, and reading and
+ * writing through parsed paths (SPEC 5 and 6).
+ */
+import assert from "node:assert/strict";
+import { toLua } from "../../src/lua/fengari.ts";
+import { callMethod, getField, readSegments, writeSegments } from "../../src/lua/navigate.ts";
+import { openSandbox } from "../../src/lua/sandbox.ts";
+import { type LuaObject, type LuaValue, LuaVm } from "../../src/lua/vm.ts";
+import { parsePath } from "../../src/variables/path.ts";
+
+const FIXTURE = `
+Person = {type = "Person"}
+Person.__index = Person
+function Person:greet(greeting) return (greeting or "hi") .. " " .. self.name end
+function Person:setName(value) self.name = value end
+function Person:fail() error("method failed") end
+function Person:spin() while true do end end
+function Person:friends() return self._friends end
+app = setmetatable({
+  name = "ann",
+  list = {10, 20, {deep = "x"}},
+  friend = setmetatable({name = "bob"}, Person),
+  _friends = {"carl"},
+  flag = false,
+}, Person)
+Base = {inherited = "from base"}
+Middle = setmetatable({}, {__index = Base})
+chained = setmetatable({}, {__index = Middle})
+computed = setmetatable({}, {__index = function(t, k) return "computed:" .. k end})
+failing = setmetatable({}, {__index = function() error("index failed") end})
+looped = {}
+setmetatable(looped, {__index = looped})
+locked = setmetatable({}, {__newindex = function() error("read-only table") end})
+`;
+
+function setup(): { vm: LuaVm; app: LuaObject } {
+  const vm = new LuaVm({ instructionBudget: 100_000 });
+  openSandbox(vm);
+  vm.beginEntry();
+  const result = vm.evaluate(FIXTURE);
+  if (!result.ok) throw new Error(result.failure.description);
+  return { vm, app: global(vm, "app") as LuaObject };
+}
+
+function global(vm: LuaVm, name: string): LuaValue {
+  const field = getField(vm, vm.globals(), toLua(name));
+  assert.ok(field.ok);
+  return field.value;
+}
+
+function lua(vm: LuaVm, code: string): LuaValue {
+  const result = vm.evaluate(code);
+  if (!result.ok) assert.fail(result.failure.description);
+  return result.values[0] ?? null;
+}
+
+function read(vm: LuaVm, base: LuaValue, path: string): LuaValue {
+  const outcome = readSegments(vm, base, parsePath(path).segments);
+  if (!outcome.ok) assert.fail(`read of ${path} failed: ${outcome.failure.description}`);
+  return outcome.value;
+}
+
+Deno.test("getField", async (t) => {
+  const { vm, app } = setup();
+  await t.step("an own field", () => {
+    assert.deepEqual(getField(vm, app, toLua("name")), { ok: true, value: "ann" });
+  });
+  await t.step("a false field is false, not nil", () => {
+    assert.deepEqual(getField(vm, app, toLua("flag")), { ok: true, value: false });
+  });
+  await t.step("a field inherited through __index", () => {
+    assert.deepEqual(getField(vm, app, toLua("type")), { ok: true, value: "Person" });
+  });
+  await t.step("a chain of __index tables", () => {
+    const chained = global(vm, "chained");
+    assert.deepEqual(getField(vm, chained, toLua("inherited")), { ok: true, value: "from base" });
+  });
+  await t.step("an __index function runs", () => {
+    const computed = global(vm, "computed");
+    assert.deepEqual(getField(vm, computed, toLua("k")), { ok: true, value: "computed:k" });
+  });
+  await t.step("an error in an __index function is a lua-error", () => {
+    const outcome = getField(vm, global(vm, "failing"), toLua("x"));
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) {
+      assert.equal(outcome.failure.code, "lua-error");
+      assert.match(outcome.failure.description, /index failed/);
+    }
+  });
+  await t.step("a looping __index chain is an error, not a hang", () => {
+    const outcome = getField(vm, global(vm, "looped"), toLua("x"));
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.match(outcome.failure.description, /chain too long/);
+  });
+  await t.step("a missing field is nil", () => {
+    assert.deepEqual(getField(vm, app, toLua("nothing")), { ok: true, value: null });
+  });
+  await t.step("integer keys", () => {
+    const list = global(vm, "app") as LuaObject;
+    const inner = getField(vm, list, toLua("list"));
+    assert.ok(inner.ok);
+    assert.deepEqual(getField(vm, inner.value, 2), { ok: true, value: 20 });
+  });
+  await t.step("non-tables have no fields", () => {
+    assert.deepEqual(getField(vm, null, toLua("x")), { ok: true, value: null });
+    assert.deepEqual(getField(vm, "text", toLua("len")), { ok: true, value: null });
+    assert.deepEqual(getField(vm, 5, toLua("x")), { ok: true, value: null });
+    assert.deepEqual(getField(vm, global(vm, "print"), toLua("x")), { ok: true, value: null });
+  });
+});
+
+Deno.test("callMethod", async (t) => {
+  const { vm, app } = setup();
+  await t.step("passes self and arguments and returns the first result", () => {
+    assert.deepEqual(callMethod(vm, app, toLua("greet"), "greet", []), {
+      ok: true,
+      value: "hi ann",
+    });
+    assert.deepEqual(callMethod(vm, app, toLua("greet"), "greet", ["hello"]), {
+      ok: true,
+      value: "hello ann",
+    });
+  });
+  await t.step("a missing method is a path-failure", () => {
+    const outcome = callMethod(vm, app, toLua("absent"), "absent", []);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) {
+      assert.equal(outcome.failure.code, "path-failure");
+      assert.match(outcome.failure.description, /absent/);
+    }
+  });
+  await t.step("an error in the method is a lua-error", () => {
+    const outcome = callMethod(vm, app, toLua("fail"), "fail", []);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.failure.code, "lua-error");
+  });
+  await t.step("a runaway method is a lua-timeout", () => {
+    vm.beginEntry();
+    const outcome = callMethod(vm, app, toLua("spin"), "spin", []);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.failure.code, "lua-timeout");
+    vm.beginEntry();
+  });
+});
+
+Deno.test("readSegments", async (t) => {
+  const { vm, app } = setup();
+  await t.step("fields", () => {
+    assert.equal(read(vm, app, "name"), "ann");
+    assert.equal(read(vm, app, "friend.name"), "bob");
+  });
+  await t.step("0-based indexes map to Lua index + 1", () => {
+    assert.equal(read(vm, app, "list.0"), 10);
+    assert.equal(read(vm, app, "list.1"), 20);
+    assert.equal(read(vm, app, "list.2.deep"), "x");
+    assert.equal(read(vm, app, "list.3"), null);
+  });
+  await t.step("method calls", () => {
+    assert.equal(read(vm, app, "greet()"), "hi ann");
+    assert.equal(read(vm, app, "friend.greet()"), "hi bob");
+    assert.equal(read(vm, app, "friends().0"), "carl");
+  });
+  await t.step("an empty path is the base", () => {
+    assert.equal(read(vm, app, ""), app);
+  });
+  await t.step("a nil part way gives nil, not an error", () => {
+    assert.equal(read(vm, app, "missing.deeper.name"), null);
+    assert.equal(read(vm, app, "missing.call()"), null);
+    assert.equal(read(vm, null, "anything.at.all"), null);
+  });
+  await t.step("a field of a non-table is nil", () => {
+    assert.equal(read(vm, app, "name.length"), null);
+  });
+  await t.step("a failing getter is a lua-error", () => {
+    const outcome = readSegments(vm, app, parsePath("fail()").segments);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.failure.code, "lua-error");
+  });
+  await t.step("a missing method on a live value is a path-failure", () => {
+    const outcome = readSegments(vm, app, parsePath("friend.nothing()").segments);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.failure.code, "path-failure");
+  });
+});
+
+Deno.test("writeSegments", async (t) => {
+  const { vm, app } = setup();
+  const write = (path: string, value: LuaValue, callOnly = false) =>
+    writeSegments(vm, app, parsePath(path).segments, value, callOnly);
+  await t.step("assigns a field", () => {
+    assert.deepEqual(write("name", "zoe"), { ok: true, value: "zoe" });
+    assert.equal(lua(vm, "return app.name"), "zoe");
+  });
+  await t.step("assigns a nested field", () => {
+    assert.equal(write("friend.name", "bea").ok, true);
+    assert.equal(lua(vm, "return app.friend.name"), "bea");
+  });
+  await t.step("assigns an index (0-based on the wire)", () => {
+    assert.equal(write("list.0", 11).ok, true);
+    assert.equal(lua(vm, "return app.list[1]"), 11);
+    assert.equal(write("list.3", "new").ok, true);
+    assert.equal(lua(vm, "return app.list[4], #app.list"), "new");
+  });
+  await t.step("a number written in Lua keeps its value beyond 32 bits", () => {
+    assert.equal(write("big", 2 ** 31).ok, true);
+    assert.equal(lua(vm, "return app.big"), 2 ** 31);
+    assert.equal(lua(vm, "return math.type(app.big)"), "float");
+  });
+  await t.step("assigns nil", () => {
+    assert.equal(write("flag", null).ok, true);
+    assert.equal(lua(vm, "return rawget(app, 'flag') == nil"), true);
+  });
+  await t.step("m(_) calls the method with the value", () => {
+    assert.equal(write("setName(_)", "via setter").ok, true);
+    assert.equal(lua(vm, "return app.name"), "via setter");
+  });
+  await t.step("m() calls the method with the value when written (rw getter/setter)", () => {
+    assert.equal(write("setName()", "via rw").ok, true);
+    assert.equal(lua(vm, "return app.name"), "via rw");
+  });
+  await t.step("callOnly calls m() without an argument (action)", () => {
+    lua(vm, "function Person:touch(...) self.touched = select('#', ...) end");
+    assert.equal(write("touch()", "ignored", true).ok, true);
+    assert.equal(lua(vm, "return app.touched"), 0);
+  });
+  await t.step("a nil in the middle of a write path is a path-failure", () => {
+    const outcome = write("missing.name", "x");
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) {
+      assert.equal(outcome.failure.code, "path-failure");
+      assert.match(outcome.failure.description, /missing/);
+    }
+    assert.equal(lua(vm, "return app.missing"), null);
+  });
+  await t.step("a nil base is a path-failure", () => {
+    const outcome = writeSegments(vm, null, parsePath("name").segments, "x", false);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.failure.code, "path-failure");
+  });
+  await t.step("an empty path cannot be written", () => {
+    const outcome = writeSegments(vm, app, [], "x", false);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.failure.code, "path-failure");
+  });
+  await t.step("a field of a string cannot be set", () => {
+    const outcome = write("name.length", 3);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.failure.code, "path-failure");
+  });
+  await t.step("a __newindex error is a lua-error", () => {
+    const locked = global(vm, "locked");
+    const outcome = writeSegments(vm, locked, parsePath("x").segments, 1, false);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) {
+      assert.equal(outcome.failure.code, "lua-error");
+      assert.match(outcome.failure.description, /read-only table/);
+    }
+  });
+  await t.step("a failing setter is a lua-error", () => {
+    const outcome = write("fail(_)", 1);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.failure.code, "lua-error");
+  });
+  await t.step("a LuaObject value is assigned by reference", () => {
+    const table = lua(vm, "return {marker = 1}");
+    assert.equal(write("ref", table).ok, true);
+    assert.equal(read(vm, app, "ref"), table);
+  });
+});
