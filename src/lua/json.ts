@@ -11,7 +11,7 @@ const MAX_DEPTH = 64;
 
 /**
  * Converts parsed JSON into a Lua value: arrays become sequences, objects become tables, and
- * `{"obj": N}` naming a live object of this VM becomes that object.
+ * `{"obj": N}` naming a live object this VM has shown the client becomes that object.
  *
  * @example
  * ```ts

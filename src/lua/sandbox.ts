@@ -7,7 +7,15 @@
  *
  * @module
  */
-import { fromLua, lauxlib, lua, type LuaCFunction, lualib, toLua } from "./fengari.ts";
+import {
+  fromLua,
+  lauxlib,
+  lua,
+  type LuaCFunction,
+  lualib,
+  type LuaState,
+  toLua,
+} from "./fengari.ts";
 import { installPatternFunctions } from "./patterns.ts";
 import { guard, type LuaVm } from "./vm.ts";
 
@@ -89,6 +97,7 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
     return 0;
   });
   capStringRep(vm, settings.maxStringBytes);
+  chargeTableFunctions(vm, settings.maxStringBytes);
   installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
   runPrelude(vm);
 }
@@ -127,6 +136,72 @@ function capStringRep(vm: LuaVm, maxBytes: number): void {
   );
   lua.lua_setfield(L, -2, toLua("rep"));
   lua.lua_pop(L, 1);
+}
+
+/**
+ * Measured cost, in instructions, of one element of work inside fengari's table functions (one
+ * instruction runs in about 14 ns; moving an element about 0.4 µs, joining one about 1.6 µs).
+ */
+const ELEMENT_COST = { move: 32, join: 128, compare: 16, unpack: 8 };
+
+// The table functions run as JavaScript, out of the count hook's sight: charge their work to
+// the budget up front, so a few calls on a huge table cannot stall the process.
+function chargeTableFunctions(vm: LuaVm, maxStringBytes: number): void {
+  const length = (L: LuaState) => lua.lua_type(L, 1) === lua.LUA_TTABLE ? lua.lua_rawlen(L, 1) : 0;
+  const costs: Record<string, (L: LuaState) => number> = {
+    insert: (L) => lua.lua_gettop(L) >= 3 ? length(L) * ELEMENT_COST.move : 1,
+    remove: (L) => lua.lua_gettop(L) >= 2 ? length(L) * ELEMENT_COST.move : 1,
+    concat: (L) => {
+      const count = length(L);
+      if (count > 0) checkJoinedSize(L, count, maxStringBytes);
+      return count * ELEMENT_COST.join;
+    },
+    sort: (L) => {
+      const n = length(L);
+      return n < 2 ? 1 : Math.ceil(n * Math.log2(n)) * ELEMENT_COST.compare;
+    },
+    unpack: (L) => {
+      const first = lua.lua_type(L, 2) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, 2) : 1;
+      const last = lua.lua_type(L, 3) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, 3) : length(L);
+      return Math.max(1, last - first + 1) * ELEMENT_COST.unpack;
+    },
+    move: (L) => {
+      const from = lua.lua_tonumber(L, 2);
+      const to = lua.lua_tonumber(L, 3);
+      return Math.max(1, (Number.isFinite(to - from) ? to - from : 0) + 1) * ELEMENT_COST.move;
+    },
+  };
+  const L = vm.L;
+  lua.lua_getglobal(L, toLua("table"));
+  for (const [name, cost] of Object.entries(costs)) {
+    lua.lua_getfield(L, -1, toLua(name));
+    lua.lua_pushcclosure(
+      L,
+      guard((L) => {
+        vm.charge(L, cost(L));
+        const n = lua.lua_gettop(L);
+        lua.lua_pushvalue(L, lua.lua_upvalueindex(1));
+        lua.lua_insert(L, 1);
+        lua.lua_call(L, n, lua.LUA_MULTRET);
+        return lua.lua_gettop(L);
+      }),
+      1,
+    );
+    lua.lua_setfield(L, -2, toLua(name));
+  }
+  lua.lua_pop(L, 1);
+}
+
+/** Refuses a `table.concat` whose result would pass the string size cap. */
+function checkJoinedSize(L: LuaState, count: number, maxBytes: number): void {
+  const separator = lua.lua_type(L, 2) === lua.LUA_TSTRING ? lua.lua_rawlen(L, 2) : 0;
+  let total = separator * Math.max(0, count - 1);
+  for (let i = 1; i <= count && total <= maxBytes; i++) {
+    if (lua.lua_rawgeti(L, 1, i) === lua.LUA_TSTRING) total += lua.lua_rawlen(L, -1);
+    else total += 24; // a number's text
+    lua.lua_pop(L, 1);
+  }
+  if (total > maxBytes) lauxlib.luaL_error(L, toLua("resulting string too large"));
 }
 
 function runPrelude(vm: LuaVm): void {

@@ -17,7 +17,7 @@ import {
   type LuaString,
   toLua,
 } from "./fengari.ts";
-import { type RawValue, rawString } from "./raw.ts";
+import { rawString, type RawValue } from "./raw.ts";
 import { pushCompiled, rememberCompiled } from "./chunk_cache.ts";
 
 /** A Lua value seen from JavaScript. Numbers lose the integer/float distinction. */
@@ -140,6 +140,18 @@ export class LuaVm {
     if (this.#timedOut) lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
   }
 
+  /**
+   * Charges work done inside a JavaScript library function to the instruction budget, since
+   * the count hook never sees it; raises the timeout when the budget is spent.
+   */
+  charge(L: LuaState, instructions: number): void {
+    if (this.#timedOut) lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
+    this.#steps += instructions;
+    if (this.#steps <= this.#options.instructionBudget) return;
+    this.#timedOut = true;
+    lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
+  }
+
   /** Reads the value at a stack index. */
   read(idx: number, L: LuaState = this.L): LuaValue {
     switch (lua.lua_type(L, idx)) {
@@ -169,8 +181,6 @@ export class LuaVm {
       raw: pointer,
     };
     this.#objects.set(pointer, object);
-    this.#byId.set(object.id, new WeakRef(object));
-    this.#idRegistry.register(object, object.id);
     return object;
   }
 
@@ -193,7 +203,17 @@ export class LuaVm {
     }
   }
 
-  /** The live object with this id, if it is still referenced. */
+  /**
+   * Records that an object's id went to the client, so that a value the client writes back as
+   * `{"obj": N}` can name it. Objects never shown cannot be named.
+   */
+  expose(object: LuaObject): void {
+    if (this.#byId.has(object.id)) return;
+    this.#byId.set(object.id, new WeakRef(object));
+    this.#idRegistry.register(object, object.id);
+  }
+
+  /** The live object with this id, if it was exposed to the client and is still referenced. */
   objectById(id: number): LuaObject | undefined {
     return this.#byId.get(id)?.deref();
   }

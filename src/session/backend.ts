@@ -81,6 +81,9 @@ export class Backend {
   readonly #hooks: BackendHooks;
   readonly #options: BackendOptions;
   #pending = emptyOutgoing();
+  /** While refreshing one variable: whether it failed, and whether its errors are muted. */
+  #failed = false;
+  #quiet = false;
   #nextLuaId = -1;
 
   /** Creates a backend over a VM. */
@@ -105,7 +108,7 @@ export class Backend {
         case "update":
           return this.#update(message);
         case "destroy":
-          return this.#destroy(this.#require(message.data.varId));
+          return this.#destroy(this.#requireFrontend(message.data.varId));
         case "watch": {
           const variable = this.#require(message.data.varId);
           variable.watchers++;
@@ -127,6 +130,15 @@ export class Backend {
   #require(id: number): Variable {
     const variable = this.tree.get(id);
     if (!variable) throw new ProtocolError("not-found", `Variable ${id} does not exist`, id);
+    return variable;
+  }
+
+  /** Lua's own variables (the app variable, `createVariable`) are Lua's to destroy. */
+  #requireFrontend(id: number): Variable {
+    const variable = this.#require(id);
+    if (variable.origin === "lua") {
+      throw new ProtocolError("bad-access", `Variable ${id} belongs to Lua`, id);
+    }
     return variable;
   }
 
@@ -248,7 +260,8 @@ export class Backend {
       origin: "lua",
       properties: props,
       path,
-      access: accessFor(props.get("access"), path),
+      // Without a path the value is Lua's to set: read-only for the client unless props say so.
+      access: accessFor(props.get("access") ?? (path ? undefined : "r"), path),
       value,
     });
   }
@@ -305,18 +318,23 @@ export class Backend {
   afterBatch(sentTypes: Set<string>): Outgoing {
     const out = this.#pending;
     this.#pending = emptyOutgoing();
-    const visit = (variable: Variable): void => {
+    // Below a variable whose type just changed, the client is about to replace its views:
+    // errors of the old children's paths on the new value are not worth reporting.
+    const visit = (variable: Variable, quiet: boolean): void => {
       if (isInactive(variable)) return;
-      this.#refresh(variable, out, sentTypes);
-      for (const child of variable.children) visit(child);
+      const typeChanged = this.#refresh(variable, out, sentTypes, quiet);
+      for (const child of variable.children) visit(child, quiet || typeChanged);
     };
-    for (const root of [...this.tree.roots()]) visit(root);
+    for (const root of [...this.tree.roots()]) visit(root, false);
     return out;
   }
 
-  #refresh(variable: Variable, out: Outgoing, sentTypes: Set<string>): void {
+  /** Recomputes one variable and queues its update; true when its `type` changed. */
+  #refresh(variable: Variable, out: Outgoing, sentTypes: Set<string>, quiet: boolean): boolean {
     let json: string | undefined;
     let type = "";
+    this.#quiet = quiet;
+    this.#failed = false;
     if (readable(variable)) {
       // Each variable's getters and wrapper calls are one entry into Lua: a runaway getter
       // must not spend the instruction budget of the variables refreshed after it.
@@ -325,7 +343,6 @@ export class Backend {
         const read = readSegments(this.#vm, this.#base(variable), variable.path.segments);
         if (read.ok) {
           variable.value = read.value;
-          this.#clearError(variable);
         } else {
           variable.value = null;
           this.#noteError(variable, read.failure, out);
@@ -344,8 +361,9 @@ export class Backend {
         json = valueJson(this.#vm, shown, type);
       }
       json ??= valueJson(this.#vm, shown);
+      if (!this.#failed) variable.lastError = undefined;
     }
-    if (variable.watchers === 0) return;
+    if (variable.watchers === 0) return false;
     // Nothing is allocated for the common case, a variable that did not change.
     const resend = variable.resendAll;
     const sendJson = json !== undefined && (json !== variable.json || resend);
@@ -357,7 +375,7 @@ export class Backend {
       for (const [name, value] of variable.properties) {
         if (!RESERVED_WIRE_PROPERTIES.has(name)) properties[name] = value;
       }
-      hasProperties = variable.properties.size > 0;
+      hasProperties = Object.keys(properties).length > 0;
     } else if (variable.changedProperties.size > 0) {
       properties = {};
       for (const name of variable.changedProperties) {
@@ -366,7 +384,7 @@ export class Backend {
       hasProperties = true;
     }
     if (variable.changedProperties.size > 0) variable.changedProperties.clear();
-    const typeChanged = type !== (variable.sentType ?? "");
+    const typeChanged = json !== undefined && type !== (variable.sentType ?? "");
     if (json !== undefined && (typeChanged || (resend && type !== ""))) {
       properties ??= {};
       properties.type = type;
@@ -375,11 +393,12 @@ export class Backend {
       if (type !== "") sentTypes.add(type);
     }
     variable.resendAll = false;
-    if (!sendJson && !hasProperties) return;
+    if (!sendJson && !hasProperties) return typeChanged;
     const update: OutgoingUpdate = { varId: variable.id };
     if (sendJson) update.json = json;
     if (hasProperties) update.properties = properties;
-    out.updates[priorityOf(variable)].push(update);
+    out.updates[updatePriority(variable, properties)].push(update);
+    return typeChanged;
   }
 
   #refreshWrapper(variable: Variable, name: string, out: Outgoing): LuaValue {
@@ -399,13 +418,10 @@ export class Backend {
   }
 
   #noteError(variable: Variable, failure: NavigationFailure, out: Outgoing): void {
-    if (variable.lastError === failure.description) return;
+    this.#failed = true;
+    if (this.#quiet || variable.lastError === failure.description) return;
     variable.lastError = failure.description;
     out.errors.push(errorData(failure.code, failure.description, variable.id));
-  }
-
-  #clearError(variable: Variable): void {
-    variable.lastError = undefined;
   }
 }
 
@@ -462,6 +478,18 @@ function isInactive(variable: Variable): boolean {
 
 function priorityOf(variable: Variable): Priority {
   return PRIORITY_NAMES[variable.properties.get("priority") ?? "medium"] ?? 1;
+}
+
+/** The variable's priority, raised by the suffix priority of any property the update carries. */
+function updatePriority(variable: Variable, properties: Properties | undefined): Priority {
+  let priority = priorityOf(variable);
+  if (properties && variable.propertyPriority.size > 0) {
+    for (const name in properties) {
+      const own = variable.propertyPriority.get(name);
+      if (own !== undefined && own < priority) priority = own;
+    }
+  }
+  return priority;
 }
 
 /** List index variables repeat the list's `itemWrapper` as `wrapper`; that one is ignored. */

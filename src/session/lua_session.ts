@@ -392,15 +392,29 @@ export class LuaSession implements ApiHost, WrapperHost {
 
   /** HandleFrontendCreate / HandleFrontendUpdate and the rest: one frame, then AfterBatch. */
   handleFrame(frame: ParsedFrame): Promise<Outgoing> {
-    return this.executor.run(() => {
-      for (const item of frame.items) {
-        if ("error" in item) this.backend.reportError(item.error);
-        else if (item.type === "create") this.handleFrontendCreate(item);
-        else if (item.type === "update") this.handleFrontendUpdate(item);
-        else this.#handle(item);
-      }
-      return this.afterBatch();
-    });
+    return this.executor.run(() =>
+      this.#balanced(() => {
+        for (const item of frame.items) {
+          if ("error" in item) this.backend.reportError(item.error);
+          else if (item.type === "create") this.handleFrontendCreate(item);
+          else if (item.type === "update") this.handleFrontendUpdate(item);
+          else this.#handle(item);
+        }
+        return this.afterBatch();
+      })
+    );
+  }
+
+  /**
+   * Runs a task and then empties the Lua stack: nothing lives on it between tasks, so an
+   * unexpected JavaScript exception part way through cannot leave the session unusable.
+   */
+  #balanced<T>(task: () => T): T {
+    try {
+      return task();
+    } finally {
+      if (!this.vm.closed) lua.lua_settop(this.vm.L, 0);
+    }
   }
 
   /** HandleFrontendCreate: a path-based variable created by the frontend. */
@@ -425,12 +439,14 @@ export class LuaSession implements ApiHost, WrapperHost {
 
   /** ExecuteInSession: runs a function as one entry of this session, then AfterBatch, then emits. */
   executeInSession(task: () => void): Promise<void> {
-    return this.executor.run(() => {
-      this.vm.beginEntry();
-      task();
-      const out = this.afterBatch();
-      if (!isEmpty(out)) this.emit(out);
-    });
+    return this.executor.run(() =>
+      this.#balanced(() => {
+        this.vm.beginEntry();
+        task();
+        const out = this.afterBatch();
+        if (!isEmpty(out)) this.emit(out);
+      })
+    );
   }
 
   /** AfterBatch: change detection plus the viewdefs the connection has not seen yet. */

@@ -33,9 +33,9 @@ export const EMBEDDED_SITE = new URL("../../", import.meta.url).pathname.replace
  * ```
  */
 export async function loadSite(dir: string): Promise<Site> {
-  const root = dir.replace(/\/+$/, "") || "/";
-  const info = await statOrUndefined(root);
+  const info = await statOrUndefined(dir);
   if (!info?.isDirectory) throw new Error(`Site folder '${dir}' does not exist`);
+  const root = await Deno.realPath(dir);
   const lua = new Map<string, string>();
   for (const file of await listFiles(`${root}/lua`, ".lua")) {
     lua.set(file, await Deno.readTextFile(`${root}/lua/${file}`));

@@ -47,9 +47,9 @@ export function typeOf(vm: LuaVm, value: LuaValue): string {
 export function valueJson(vm: LuaVm, value: LuaValue, type?: string): string {
   // A caller that already knows the value's type spares looking it up a second time.
   if (type !== undefined && value !== null && typeof value === "object" && value.kind === "table") {
-    if (type !== "") return objectRef(value);
+    if (type !== "") return objectRef(vm, value);
     const elements = untypedSequence(vm, value);
-    if (elements === undefined) return objectRef(value);
+    if (elements === undefined) return objectRef(vm, value);
     if (elements.length === 0) return "[]";
     const inner = new Set<LuaObject>([value]);
     return `[${elements.map((element) => encode(vm, element, 1, inner)).join(",")}]`;
@@ -72,9 +72,9 @@ function encode(
     case "string":
       return JSON.stringify(value);
   }
-  if (value.kind !== "table" || depth >= MAX_DEPTH || seen?.has(value)) return objectRef(value);
+  if (value.kind !== "table" || depth >= MAX_DEPTH || seen?.has(value)) return objectRef(vm, value);
   const elements = sequenceElements(vm, value);
-  if (elements === undefined) return objectRef(value);
+  if (elements === undefined) return objectRef(vm, value);
   if (elements.length === 0) return "[]";
   const inner = seen ?? new Set<LuaObject>();
   inner.add(value);
@@ -83,7 +83,8 @@ function encode(
   return `[${parts.join(",")}]`;
 }
 
-function objectRef(value: LuaObject): string {
+function objectRef(vm: LuaVm, value: LuaObject): string {
+  vm.expose(value);
   return `{"obj":${value.id}}`;
 }
 

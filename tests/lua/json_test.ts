@@ -3,6 +3,7 @@
  * text (`luaToJsonText`, behind `ui.json_encode`).
  */
 import assert from "node:assert/strict";
+import { valueJson } from "../../src/variables/value_json.ts";
 import { lua, toLua } from "../../src/lua/fengari.ts";
 import { jsonToLua, luaToJsonText } from "../../src/lua/json.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
@@ -82,10 +83,13 @@ Deno.test("jsonToLua", async (t) => {
       [2 ** 31, "float", 1e15, "float", -(2 ** 31) - 1, true],
     );
   });
-  await t.step("{obj: N} naming a live object is that object", () => {
+  await t.step("{obj: N} naming a live object is that object once it was shown", () => {
     const result = vm.evaluate("live = {marker = 'here'}; return live");
     assert.ok(result.ok);
     const live = result.values[0] as LuaObject;
+    const before = jsonToLua(vm, { obj: live.id });
+    assert.notEqual(before, live, "an object never sent to the client cannot be named");
+    assert.equal(valueJson(vm, live), `{"obj":${live.id}}`);
     assert.equal(jsonToLua(vm, { obj: live.id }), live);
     const inside = jsonToLua(vm, [{ obj: live.id }]);
     assert.deepEqual(inspect(vm, inside, "return v[1] == live"), [true]);

@@ -317,3 +317,47 @@ Deno.test("sandbox: each VM is isolated", () => {
   values(a, "shared = 'from a'; string.custom = 1");
   assert.deepEqual(values(b, "return shared, string.custom"), [null, null]);
 });
+
+Deno.test("sandbox: table functions are charged to the budget", async (t) => {
+  await t.step("front inserts into a huge table end with lua-timeout", () => {
+    const { vm } = makeVm(10_000_000);
+    vm.beginEntry();
+    assert.ok(vm.evaluate("big = {} for i = 1, 200000 do big[i] = i end").ok);
+    expectTimeout(vm, "for i = 1, 50 do table.insert(big, 1, i) end");
+  });
+  await t.step("joining a huge table ends with lua-timeout", () => {
+    const { vm } = makeVm(10_000_000);
+    vm.beginEntry();
+    assert.ok(vm.evaluate("big = {} for i = 1, 200000 do big[i] = 'x' end").ok);
+    expectTimeout(vm, "return table.concat(big, ',')");
+  });
+  await t.step("sorting a huge table ends with lua-timeout", () => {
+    const { vm } = makeVm(10_000_000);
+    vm.beginEntry();
+    assert.ok(vm.evaluate("big = {} for i = 1, 200000 do big[i] = -i end").ok);
+    expectTimeout(vm, "table.sort(big)");
+  });
+  await t.step("a join past the string cap is refused", () => {
+    const { vm } = makeVm(100_000_000, 1024);
+    vm.beginEntry();
+    const result = vm.evaluate(
+      "local t = {} for i = 1, 10 do t[i] = string.rep('a', 200) end " +
+        "return pcall(table.concat, t)",
+    );
+    assert.ok(result.ok);
+    assert.equal(result.values[0], false);
+    assert.match(String(result.values[1]), /resulting string too large/);
+  });
+  await t.step("ordinary use is unchanged", () => {
+    const { vm } = makeVm();
+    vm.beginEntry();
+    assert.deepEqual(
+      values(
+        vm,
+        "local t = {3, 1, 2} table.sort(t) table.insert(t, 1, 0) table.insert(t, 9) " +
+          "local r = table.remove(t, 1) return table.concat(t, ','), r, table.unpack({7, 8})",
+      ),
+      ["1,2,3,9", 0, 7, 8],
+    );
+  });
+});

@@ -91,8 +91,10 @@ Deno.test("LuaVm object ids", async (t) => {
       last = id;
     }
   });
-  await t.step("objectById finds a live object", () => {
+  await t.step("objectById finds a live object once it was exposed", () => {
     const table = object(first(vm, "return {marker = 7}"));
+    assert.equal(vm.objectById(table.id), undefined);
+    vm.expose(table);
     assert.equal(vm.objectById(table.id), table);
     assert.equal(vm.objectById(999_999), undefined);
   });

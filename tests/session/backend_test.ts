@@ -714,3 +714,66 @@ Deno.test("frame-level errors go out in the same flush as the frame's updates", 
   assert.deepEqual(frame.map((m) => m.type), ["update", "error"]);
   h.session.shutdown();
 });
+
+Deno.test("Lua's own variables are protected from the client", async (t) => {
+  const h = makeSession();
+  await h.send(watch(1));
+  await t.step("writing a value to the app variable is refused", async () => {
+    oneError(await h.send(update(1, { value: "replaced" })), "bad-access", 1);
+    assert.equal(h.lua("return session:getApp() == app"), true);
+  });
+  await t.step("properties of the app variable may still be set", async () => {
+    const frame = await h.send(update(1, { properties: { url: "/x" } }));
+    assert.deepEqual(errors(frame), []);
+  });
+  await t.step("destroying the app variable is refused", async () => {
+    oneError(await h.send(destroy(1)), "bad-access", 1);
+    const frame = await h.send(create(2, 1, { path: "name" }));
+    assert.equal(only(frame, 2).value, "ann");
+  });
+});
+
+Deno.test("errors under a view whose type changed are not reported", async () => {
+  const h = makeSession();
+  await h.send(watch(1));
+  await h.send(create(2, 1, { path: "friend" }), create(3, 2, { path: "greet()" }));
+  const frame = await h.send(
+    create(4, 1, { path: "becomeText()", access: "action" }),
+    update(4, {
+      value: null,
+    }),
+  );
+  assert.equal(only(frame, 2).properties.type, "");
+  assert.deepEqual(errors(frame), [], "the client replaces those views; no error for them");
+});
+
+Deno.test("a failing wrapper is reported once, not after every batch", async () => {
+  const h = makeSession();
+  await h.send(watch(1));
+  const first = await h.send(create(2, 1, { path: "name?wrapper=NoSuchWrapper" }));
+  oneError(first, "lua-error", 2);
+  const again = await h.send(create(3, 1, { path: "count" }));
+  assert.deepEqual(errors(again), []);
+});
+
+Deno.test("a property's priority suffix raises the priority of its update", async () => {
+  const h = makeSession();
+  await h.send(watch(1));
+  await h.send(
+    create(2, 1, { path: "friend", priority: "low", "type:high": "" }),
+    create(3, 1, { path: "count" }),
+  );
+  h.lua("app.count = 5 app.friend = setmetatable({name = 'cy'}, Person)");
+  const plain = await h.send();
+  assert.ok(
+    plain.indexOf(updatesOf(plain, 3)[0] as Wire) < plain.indexOf(updatesOf(plain, 2)[0] as Wire),
+    "a low variable goes after a medium one",
+  );
+  h.lua("app.count = 6 app.friend = 'text'");
+  const typed = await h.send();
+  assert.equal(only(typed, 2).properties.type, "");
+  assert.ok(
+    typed.indexOf(updatesOf(typed, 2)[0] as Wire) < typed.indexOf(updatesOf(typed, 3)[0] as Wire),
+    "carrying a high property moves it first",
+  );
+});
