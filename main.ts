@@ -9,7 +9,8 @@
  * @module
  */
 import { ConfigError, helpText, parseConfig } from "./src/config.ts";
-import { handleSignals, startServer } from "./src/server/start.ts";
+import { handleSignals } from "./src/server/signals.ts";
+import { startServer } from "./src/server/start.ts";
 import { createLogger } from "./src/log.ts";
 
 if (import.meta.main) {
