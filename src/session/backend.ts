@@ -1,21 +1,21 @@
 /**
  * The per-session backend: applies client messages to the variable tree (create, update,
- * destroy, watch, unwatch) and detects what changed after each batch (the seed's AfterBatch).
+ * destroy, watch, unwatch), tracks watches and queues what to send; change detection after each
+ * batch (the seed's AfterBatch) is delegated to `change_detection.ts`.
  *
  * It knows Lua values only through the VM and the navigation helpers; it knows nothing of
- * sockets. Wrapper creation is delegated to a {@link WrapperHost}.
+ * sockets.
  *
  * @module
  */
 import { jsonToLua } from "../lua/json.ts";
-import { type NavigationFailure, readSegments, writeSegments } from "../lua/navigate.ts";
+import { type NavigationFailure, writeSegments } from "../lua/navigate.ts";
 import type { LuaValue, LuaVm } from "../lua/vm.ts";
-import { emptyOutgoing, type Outgoing, type OutgoingUpdate } from "../protocol/batcher.ts";
+import { emptyOutgoing, type Outgoing } from "../protocol/batcher.ts";
 import {
   type ClientMessage,
   type CreateMessage,
   type ErrorData,
-  errorData,
   type Properties,
   ProtocolError,
   type UpdateMessage,
@@ -24,27 +24,13 @@ import { lastSegment, parsePath, type Path, PathSyntaxError } from "../variables
 import {
   type Access,
   type Priority,
-  PRIORITY_NAMES,
   splitPriority,
   type Variable,
   VariableTree,
 } from "../variables/tree.ts";
-import { typeOf, valueJson } from "../variables/value_json.ts";
-
-/** Makes and disposes of wrappers; implemented by the session, which owns the Lua side. */
-export interface WrapperHost {
-  /** The wrapper for a variable whose value changed (may return the existing one). */
-  wrap(variable: Variable, name: string): { ok: true; value: LuaValue } | {
-    ok: false;
-    failure: NavigationFailure;
-  };
-  /** Runs a replaced or destroyed wrapper's `destroy` method, if any. */
-  dispose(variable: Variable, wrapper: LuaValue): void;
-  /** The value a wrapper shows on the wire (the wrapper itself unless it is a list). */
-  wireValue(wrapper: LuaValue): LuaValue;
-  /** The `type` a wrapper reports. */
-  wrapperType(wrapper: LuaValue, name: string): string;
-}
+import { valueJson } from "../variables/value_json.ts";
+import type { WrapperHost } from "../lua/wrappers.ts";
+import { ChangeDetector, readable } from "./change_detection.ts";
 
 /** Hooks the session supplies for property changes made by the client. */
 export interface BackendHooks {
@@ -63,7 +49,6 @@ export interface BackendOptions {
 }
 
 const ACCESS = new Set<Access>(["r", "w", "rw", "action"]);
-const RESERVED_WIRE_PROPERTIES = new Set(["path"]);
 
 /**
  * Applies messages to one session's variables and computes the updates to send.
@@ -77,19 +62,16 @@ export class Backend {
   /** The session's variables. */
   readonly tree = new VariableTree();
   readonly #vm: LuaVm;
-  readonly #wrappers: WrapperHost;
+  readonly #detector: ChangeDetector;
   readonly #hooks: BackendHooks;
   readonly #options: BackendOptions;
   #pending = emptyOutgoing();
-  /** While refreshing one variable: whether it failed, and whether its errors are muted. */
-  #failed = false;
-  #quiet = false;
   #nextLuaId = -1;
 
   /** Creates a backend over a VM. */
   constructor(vm: LuaVm, wrappers: WrapperHost, hooks: BackendHooks, options: BackendOptions) {
     this.#vm = vm;
-    this.#wrappers = wrappers;
+    this.#detector = new ChangeDetector(vm, wrappers);
     this.#hooks = hooks;
     this.#options = options;
   }
@@ -206,7 +188,7 @@ export class Backend {
       const callOnly = variable.access === "action" && last?.kind === "call" && !last.withValue;
       const written = writeSegments(
         this.#vm,
-        this.#base(variable),
+        this.#detector.base(variable),
         variable.path.segments,
         value,
         callOnly,
@@ -234,14 +216,9 @@ export class Backend {
 
   #destroy(variable: Variable): void {
     for (const removed of this.tree.remove(variable)) {
-      this.#disposeWrapper(removed);
+      this.#detector.disposeWrapper(removed);
       this.#pending.destroys.push(removed.id);
     }
-  }
-
-  #disposeWrapper(variable: Variable): void {
-    if (variable.wrapper !== null) this.#wrappers.dispose(variable, variable.wrapper);
-    variable.wrapper = null;
   }
 
   /** Creates a variable from Lua: id 1 for the app, else the next negative id. */
@@ -285,7 +262,7 @@ export class Backend {
   connectionClosed(): void {
     for (const variable of [...this.tree.values()]) {
       if (variable.origin === "frontend" && this.tree.get(variable.id)) {
-        for (const removed of this.tree.remove(variable)) this.#disposeWrapper(removed);
+        for (const removed of this.tree.remove(variable)) this.#detector.disposeWrapper(removed);
       }
     }
     for (const variable of this.tree.values()) {
@@ -299,129 +276,18 @@ export class Backend {
 
   /** The value that child paths start from: the wrapper when there is one, else the value. */
   navigationValue(variable: Variable): LuaValue {
-    return variable.properties.has("wrapper") && !ignoredWrapper(variable)
-      ? variable.wrapper
-      : variable.value;
-  }
-
-  #base(variable: Variable): LuaValue {
-    let anchor = variable.parent;
-    for (let i = 0; i < (variable.path?.up ?? 0) && anchor; i++) anchor = anchor.parent;
-    return anchor ? this.navigationValue(anchor) : null;
+    return this.#detector.navigationValue(variable);
   }
 
   /**
-   * Change detection: recomputes every active variable (parents first), and returns what to
-   * send: destroys and errors queued since the last call, and updates for watched variables
-   * whose value, type or server-set properties changed. `sentTypes` collects newly sent types.
+   * Change detection (AfterBatch): returns what to send, the destroys and errors queued since
+   * the last call first. `sentTypes` collects the types sent for the first time.
    */
   afterBatch(sentTypes: Set<string>): Outgoing {
     const out = this.#pending;
     this.#pending = emptyOutgoing();
-    // Below a variable whose type just changed, the client is about to replace its views:
-    // errors of the old children's paths on the new value are not worth reporting.
-    const visit = (variable: Variable, quiet: boolean): void => {
-      if (isInactive(variable)) return;
-      const typeChanged = this.#refresh(variable, out, sentTypes, quiet);
-      for (const child of variable.children) visit(child, quiet || typeChanged);
-    };
-    for (const root of [...this.tree.roots()]) visit(root, false);
+    this.#detector.detect(this.tree.roots(), out, sentTypes);
     return out;
-  }
-
-  /** Recomputes one variable and queues its update; true when its `type` changed. */
-  #refresh(variable: Variable, out: Outgoing, sentTypes: Set<string>, quiet: boolean): boolean {
-    let json: string | undefined;
-    let type = "";
-    this.#quiet = quiet;
-    this.#failed = false;
-    if (readable(variable)) {
-      // Each variable's getters and wrapper calls are one entry into Lua: a runaway getter
-      // must not spend the instruction budget of the variables refreshed after it.
-      this.#vm.beginEntry();
-      if (variable.path) {
-        const read = readSegments(this.#vm, this.#base(variable), variable.path.segments);
-        if (read.ok) {
-          variable.value = read.value;
-        } else {
-          variable.value = null;
-          this.#noteError(variable, read.failure, out);
-        }
-      }
-      let shown = variable.value;
-      const wrapperName = variable.properties.get("wrapper");
-      if (wrapperName !== undefined && !ignoredWrapper(variable)) {
-        shown = this.#refreshWrapper(variable, wrapperName, out);
-        type = variable.wrapper === null
-          ? ""
-          : this.#wrappers.wrapperType(variable.wrapper, wrapperName);
-      } else {
-        if (variable.wrapper !== null) this.#disposeWrapper(variable);
-        type = typeOf(this.#vm, shown);
-        json = valueJson(this.#vm, shown, type);
-      }
-      json ??= valueJson(this.#vm, shown);
-      if (!this.#failed) variable.lastError = undefined;
-    }
-    if (variable.watchers === 0) return false;
-    // Nothing is allocated for the common case, a variable that did not change.
-    const resend = variable.resendAll;
-    const sendJson = json !== undefined && (json !== variable.json || resend);
-    if (sendJson) variable.json = json;
-    let properties: Properties | undefined;
-    let hasProperties = false;
-    if (resend) {
-      properties = {};
-      for (const [name, value] of variable.properties) {
-        if (!RESERVED_WIRE_PROPERTIES.has(name)) properties[name] = value;
-      }
-      hasProperties = Object.keys(properties).length > 0;
-    } else if (variable.changedProperties.size > 0) {
-      properties = {};
-      for (const name of variable.changedProperties) {
-        properties[name] = variable.properties.get(name) ?? "";
-      }
-      hasProperties = true;
-    }
-    if (variable.changedProperties.size > 0) variable.changedProperties.clear();
-    const typeChanged = json !== undefined && type !== (variable.sentType ?? "");
-    if (json !== undefined && (typeChanged || (resend && type !== ""))) {
-      properties ??= {};
-      properties.type = type;
-      hasProperties = true;
-      variable.sentType = type;
-      if (type !== "") sentTypes.add(type);
-    }
-    variable.resendAll = false;
-    if (!sendJson && !hasProperties) return typeChanged;
-    const update: OutgoingUpdate = { varId: variable.id };
-    if (sendJson) update.json = json;
-    if (hasProperties) update.properties = properties;
-    out.updates[updatePriority(variable, properties)].push(update);
-    return typeChanged;
-  }
-
-  #refreshWrapper(variable: Variable, name: string, out: Outgoing): LuaValue {
-    const rawJson = valueJson(this.#vm, variable.value);
-    const stale = variable.wrapperSource !== rawJson || variable.wrapper === null;
-    if (stale) {
-      variable.wrapperSource = rawJson;
-      const made = this.#wrappers.wrap(variable, name);
-      if (!made.ok) {
-        this.#noteError(variable, made.failure, out);
-      } else if (made.value !== variable.wrapper) {
-        if (variable.wrapper !== null) this.#wrappers.dispose(variable, variable.wrapper);
-        variable.wrapper = made.value;
-      }
-    }
-    return variable.wrapper === null ? null : this.#wrappers.wireValue(variable.wrapper);
-  }
-
-  #noteError(variable: Variable, failure: NavigationFailure, out: Outgoing): void {
-    this.#failed = true;
-    if (this.#quiet || variable.lastError === failure.description) return;
-    variable.lastError = failure.description;
-    out.errors.push(errorData(failure.code, failure.description, variable.id));
   }
 }
 
@@ -465,40 +331,6 @@ function accessFor(raw: string | undefined, path: Path | undefined, id?: number)
     throw new ProtocolError("bad-access", "A path ending in '(_)' must be w or action", id);
   }
   return access;
-}
-
-function readable(variable: Variable): boolean {
-  return variable.access !== "w" && variable.access !== "action";
-}
-
-function isInactive(variable: Variable): boolean {
-  const inactive = variable.properties.get("inactive");
-  return inactive !== undefined && inactive !== "false" && inactive !== "";
-}
-
-function priorityOf(variable: Variable): Priority {
-  return PRIORITY_NAMES[variable.properties.get("priority") ?? "medium"] ?? 1;
-}
-
-/** The variable's priority, raised by the suffix priority of any property the update carries. */
-function updatePriority(variable: Variable, properties: Properties | undefined): Priority {
-  let priority = priorityOf(variable);
-  if (properties && variable.propertyPriority.size > 0) {
-    for (const name in properties) {
-      const own = variable.propertyPriority.get(name);
-      if (own !== undefined && own < priority) priority = own;
-    }
-  }
-  return priority;
-}
-
-/** List index variables repeat the list's `itemWrapper` as `wrapper`; that one is ignored. */
-function ignoredWrapper(variable: Variable): boolean {
-  const wrapper = variable.properties.get("wrapper");
-  const parent = variable.parent;
-  if (wrapper === undefined || !parent) return false;
-  return parent.properties.get("itemWrapper") === wrapper ||
-    parent.parent?.properties.get("itemWrapper") === wrapper;
 }
 
 function failureError(failure: NavigationFailure, varId: number): ProtocolError {

@@ -11,18 +11,12 @@
 import { type ApiHost, installApi, type LuaLogLevel, type SessionFunctions } from "../lua/api.ts";
 import { lua, toLua } from "../lua/fengari.ts";
 import { callMethod, getField } from "../lua/navigate.ts";
-import {
-  type AppModel,
-  installAppModel,
-  ITEMS_KEY,
-  LUA_PROPERTY,
-  VIEW_LIST,
-} from "../lua/prototypes.ts";
+import { type AppModel, installAppModel, LUA_PROPERTY, VIEW_LIST } from "../lua/prototypes.ts";
 import { openSandbox } from "../lua/sandbox.ts";
 import { createTimers, type Timers } from "../lua/timers.ts";
-import { createHandles, type Handles } from "../lua/variable_handle.ts";
+import { createHandles } from "../lua/variable_handle.ts";
 import { type LuaFailure, type LuaObject, type LuaValue, LuaVm } from "../lua/vm.ts";
-import { WrapperRegistry } from "../lua/wrappers.ts";
+import { createWrapperHost, WrapperRegistry } from "../lua/wrappers.ts";
 import type { Logger } from "../log.ts";
 import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/batcher.ts";
 import {
@@ -36,8 +30,7 @@ import {
 import type { Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/tree.ts";
-import { typeOf } from "../variables/value_json.ts";
-import { Backend, type WrapperHost } from "./backend.ts";
+import { Backend } from "./backend.ts";
 import { createExecutor, type Executor } from "./executor.ts";
 
 /** Options of {@link LuaSession.create}. */
@@ -52,7 +45,6 @@ export interface LuaSessionOptions {
   extensions?: (session: LuaSession) => SessionFunctions;
 }
 
-const DESTROY_KEY = toLua("destroy");
 const NEW_KEY = toLua("new");
 
 /**
@@ -75,7 +67,7 @@ const NEW_KEY = toLua("new");
  * session.shutdown();
  * ```
  */
-export class LuaSession implements ApiHost, WrapperHost {
+export class LuaSession implements ApiHost {
   /** Vended id: `"1"`, `"2"`, ... */
   readonly vendedId: string;
   /** This session's own VM. */
@@ -103,7 +95,6 @@ export class LuaSession implements ApiHost, WrapperHost {
   readonly site: Site;
   readonly log: Logger;
   readonly #options: LuaSessionOptions;
-  readonly #handles: Handles;
   readonly #propertyWatchers = new Map<string, LuaObject[]>();
   /** Types whose viewdefs the current connection has. */
   readonly #sentTypes = new Set<string>();
@@ -118,14 +109,15 @@ export class LuaSession implements ApiHost, WrapperHost {
     this.vm = new LuaVm({ instructionBudget: options.instructionBudget });
     openSandbox(this.vm, { print: (line) => this.log.info(`lua: ${line}`) });
     this.wrappers = new WrapperRegistry(this.vm);
-    this.backend = new Backend(this.vm, this, {
-      propertyChanged: (variable, name, value) => this.notifyPropertyChange(variable, name, value),
-      instantiate: (name) => this.instantiate(name),
-    }, { maxVariables: options.maxVariables });
-    this.#handles = createHandles(this.vm, {
+    const handles = createHandles(this.vm, {
       variable: (id) => this.backend.tree.get(id),
       setProperty: (variable, name, value) => this.backend.setProperty(variable, name, value),
     });
+    const wrapperHost = createWrapperHost(this.vm, this.wrappers, handles, this.log);
+    this.backend = new Backend(this.vm, wrapperHost, {
+      propertyChanged: (variable, name, value) => this.notifyPropertyChange(variable, name, value),
+      instantiate: (name) => this.instantiate(name),
+    }, { maxVariables: options.maxVariables });
     this.executor = createExecutor();
     this.timers = createTimers({
       vm: this.vm,
@@ -346,46 +338,6 @@ export class LuaSession implements ApiHost, WrapperHost {
   /** `ui.registerWrapper`. */
   registerWrapper(name: string, factory: LuaValue): void {
     this.wrappers.register(name, factory);
-  }
-
-  // ---- Wrappers (WrapperHost) ---------------------------------------------------------------
-
-  /** Calls the wrapper factory for a variable: `NAME:new(variable)`. */
-  wrap(variable: Variable, name: string) {
-    const factory = this.wrappers.find(name);
-    if (factory === undefined) {
-      return {
-        ok: false as const,
-        failure: { code: "lua-error" as const, description: `Unknown wrapper '${name}'` },
-      };
-    }
-    const handle = this.#handles.handleOf(variable);
-    if (factory !== null && typeof factory === "object" && factory.kind === "function") {
-      const result = this.vm.call(factory, [handle], 1);
-      return result.ok ? { ok: true as const, value: result.values[0] ?? null } : result;
-    }
-    return callMethod(this.vm, factory, NEW_KEY, "new", [handle]);
-  }
-
-  /** Runs a wrapper's `destroy` method, if it has one; errors are logged. */
-  dispose(variable: Variable, wrapper: LuaValue): void {
-    this.#handles.forget(variable.id);
-    const method = getField(this.vm, wrapper, DESTROY_KEY);
-    if (!method.ok || method.value === null) return;
-    const result = this.vm.call(method.value, [wrapper], 0);
-    if (!result.ok) this.log.warn(`Wrapper destroy failed: ${result.failure.description}`);
-  }
-
-  /** The wire value of a wrapper: a list wrapper shows its items, any other itself. */
-  wireValue(wrapper: LuaValue): LuaValue {
-    if (typeOf(this.vm, wrapper) !== VIEW_LIST) return wrapper;
-    const items = getField(this.vm, wrapper, ITEMS_KEY);
-    return items.ok ? items.value : null;
-  }
-
-  /** The type a wrapper reports: its own `type`, else the wrapper name. */
-  wrapperType(wrapper: LuaValue, name: string): string {
-    return typeOf(this.vm, wrapper) || name;
   }
 
   // ---- Frames and batches -------------------------------------------------------------------
