@@ -157,7 +157,15 @@ async function runClient(config: ClientConfig, onEvent?: (event: string) => Prom
     const limit = config.durationMs + 120_000;
     while (true) {
       const line = await child.json<{ event: string }>((v) => typeof v.event === "string", limit);
-      if (line.event === "result") return line as unknown as ClientResult;
+      if (line.event === "result") {
+        const result = line as unknown as ClientResult;
+        log(
+          `  ${config.target} ${config.mode}: ${result.sessions} sessions set up in ${
+            ms(result.setupMs)
+          }, ${result.actions} actions`,
+        );
+        return result;
+      }
       await onEvent?.(line.event);
       if (line.event === "idle") await child.send("close");
     }
@@ -173,6 +181,7 @@ async function measureRoundTrips(
 ): Promise<Pick<Results, "roundTrip" | "saturation" | "newSessions">> {
   const server = await startServer(["--session-timeout", "1s"]);
   const echo = await startEcho();
+  log("servers up");
   try {
     const url = (port: number) => `ws://127.0.0.1:${port}/ws/`;
     const both = async (config: Omit<ClientConfig, "url" | "target">) => ({

@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { parseBindingPath } from "./binding_path.ts";
+import type { Properties } from "./protocol.ts";
 import type { ClientVariable, VariableStore } from "./store.ts";
 import type { ViewdefStore } from "./viewdefs.ts";
 
@@ -95,6 +97,33 @@ export function namespaceFor(
     if (boundary.has(node)) break;
   }
   return parent?.properties.namespace || undefined;
+}
+
+/**
+ * Creates the variable of a `ui-view` or `ui-viewlist` element: the attribute's path and query
+ * properties, `access` r by default, and the namespace cascade (the element's `ui-namespace`,
+ * else the parent's namespace; `fallbackNamespace` inherited from the parent).
+ *
+ * @example
+ * ```ts
+ * // const variable = createViewVariable(context, element, "ui-view", parentId, boundary);
+ * ```
+ */
+export function createViewVariable(
+  context: ClientContext,
+  element: Element,
+  attribute: "ui-view" | "ui-viewlist",
+  parentId: number,
+  boundary: ReadonlySet<Element>,
+): ClientVariable {
+  const { path, properties } = parseBindingPath(element.getAttribute(attribute) ?? "");
+  const parent = context.store.get(parentId);
+  const created: Properties = { ...properties, path, access: properties.access ?? "r" };
+  const namespace = namespaceFor(element, boundary, parent);
+  if (namespace && created.namespace === undefined) created.namespace = namespace;
+  const fallback = created.fallbackNamespace ?? parent?.properties.fallbackNamespace;
+  if (fallback) created.fallbackNamespace = fallback;
+  return context.store.create(parentId, created);
 }
 
 /**

@@ -7,9 +7,7 @@
  * @module
  */
 import { bindAttributes } from "./bindings.ts";
-import { parseBindingPath } from "./binding_path.ts";
-import { type ClientContext, namespaceFor, type Scope } from "./context.ts";
-import type { Properties } from "./protocol.ts";
+import { type ClientContext, createViewVariable, type Scope } from "./context.ts";
 import { registerChildView, View } from "./view.ts";
 import { ViewList } from "./viewlist.ts";
 
@@ -51,14 +49,7 @@ function bindView(
   parentId: number,
   boundary: ReadonlySet<Element>,
 ): View {
-  const { path, properties } = parseBindingPath(element.getAttribute("ui-view") ?? "");
-  const parent = context.store.get(parentId);
-  const created: Properties = { ...properties, path, access: properties.access ?? "r" };
-  const namespace = namespaceFor(element, boundary, parent);
-  if (namespace && created.namespace === undefined) created.namespace = namespace;
-  const fallback = created.fallbackNamespace ?? parent?.properties.fallbackNamespace;
-  if (fallback) created.fallbackNamespace = fallback;
-  const variable = context.store.create(parentId, created);
+  const variable = createViewVariable(context, element, "ui-view", parentId, boundary);
   const view = new View(context, element, variable.id, { container: false });
   registerChildView(element, view);
   return view;

@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { parseBindingPath } from "./binding_path.ts";
-import { type ClientContext, namespaceFor } from "./context.ts";
+import { type ClientContext, createViewVariable } from "./context.ts";
 import type { Properties } from "./protocol.ts";
 import { registerChildView, View } from "./view.ts";
 
@@ -55,14 +54,7 @@ export class ViewList {
       element.appendChild(this.#end);
     }
     this.#exemplar = exemplar ?? document.createElement("div");
-    const { path, properties } = parseBindingPath(element.getAttribute("ui-viewlist") ?? "");
-    const parent = context.store.get(parentId);
-    const created: Properties = { ...properties, path, access: properties.access ?? "r" };
-    const namespace = namespaceFor(element, boundary, parent);
-    if (namespace && created.namespace === undefined) created.namespace = namespace;
-    const fallback = created.fallbackNamespace ?? parent?.properties.fallbackNamespace;
-    if (fallback) created.fallbackNamespace = fallback;
-    const variable = context.store.create(parentId, created);
+    const variable = createViewVariable(context, element, "ui-viewlist", parentId, boundary);
     this.variableId = variable.id;
     context.elements.set(variable.id, element);
     this.#unlisten = context.store.listen(variable.id, () => this.#sync());
