@@ -237,7 +237,10 @@ Deno.test("default app in the browser", async (t) => {
       await Deno.mkdir(new URL("../output/", import.meta.url), { recursive: true });
       const shot = await page.screenshot({ fullPage: true });
       await Deno.writeFile(new URL("../output/default_app.png", import.meta.url), shot);
-      await Deno.writeFile(new URL("../../docs/screenshot.png", import.meta.url), shot);
+      // The committed documentation copy changes only on request, so a test run leaves git clean.
+      if (Deno.env.get("UPDATE_SCREENSHOT")) {
+        await Deno.writeFile(new URL("../../docs/screenshot.png", import.meta.url), shot);
+      }
       assert.ok(shot.length > 10_000);
     });
 
