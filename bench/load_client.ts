@@ -3,7 +3,8 @@
  * what it measured as JSON lines on stdout. It runs in its own process so that the server's
  * work and the clients' work do not share an event loop.
  *
- * Run as `deno run --allow-net bench/load_client.ts '<ClientConfig as JSON>'`. Modes:
+ * Run as `deno run --allow-net bench/load_client.ts '<ClientConfig as JSON>'`, or with `--serve`
+ * to take one configuration per stdin line and answer each with its result line. Modes:
  *
  * - `roundtrip`: every session clicks (an `update` of the action variable `click()`) and waits
  *   for the update of its watched `count`; against the echo server it waits for the echo of
@@ -78,7 +79,7 @@ export interface ClientResult {
 // deno-lint-ignore no-explicit-any
 type Message = { type: string; data: any };
 
-const ACTION_TIMEOUT_MS = 15_000;
+const ACTION_TIMEOUT_MS = 10_000;
 const COUNT_ID = 2;
 const CLICK_ID = 3;
 const TEXT_ID = 4;
@@ -193,9 +194,14 @@ class Session {
       : parsed as Message[];
     if (!this.#echo) this.#check(messages);
     const waiter = this.#waiter;
-    if (waiter?.done(messages)) {
+    if (!waiter) return;
+    if (waiter.done(messages)) {
       this.#waiter = undefined;
       waiter.resolve();
+    } else if (!this.#echo && messages.some((m) => m.type === "error")) {
+      // The server refused the frame: the answer will not come (already counted as an error).
+      this.#waiter = undefined;
+      waiter.reject(new RefusedError(`Session ${this.index}: frame refused`));
     }
   }
 
@@ -307,6 +313,7 @@ class Session {
 }
 
 class TimeoutError extends Error {}
+class RefusedError extends Error {}
 
 function hasUpdate(messages: Message[], varId: number): boolean {
   return messages.some((m) => m.type === "update" && m.data.varId === varId);
@@ -330,13 +337,26 @@ function emit(line: object): void {
   console.log(JSON.stringify(line));
 }
 
-async function readLine(): Promise<void> {
-  const reader = Deno.stdin.readable.getReader();
-  try {
-    await reader.read();
-  } finally {
-    reader.releaseLock();
+const stdinLines = lines(Deno.stdin.readable);
+
+/** The next line of stdin, or `undefined` at its end. */
+async function readLine(): Promise<string | undefined> {
+  const next = await stdinLines.next();
+  return next.done ? undefined : next.value;
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+    }
   }
+  if (buffered) yield buffered;
 }
 
 /** Connects and drives the sessions of a `roundtrip` or `load` run. */
@@ -365,24 +385,31 @@ async function runSessions(config: ClientConfig): Promise<ClientResult> {
   let types = 0;
   const start = performance.now();
   const deadline = start + config.durationMs;
-  const think = () => config.thinkMs > 0 ? sleep(Math.random() * 2 * config.thinkMs) : undefined;
+  // A pause that would end after the deadline ends the session's run instead.
+  const think = async () => {
+    if (config.thinkMs <= 0) return performance.now() < deadline;
+    const pause = Math.random() * 2 * config.thinkMs;
+    if (performance.now() + pause >= deadline) return false;
+    await sleep(pause);
+    return true;
+  };
   await Promise.all(sessions.map(async (session) => {
     if (session.failed) return;
-    await think();
-    while (performance.now() < deadline) {
+    while (await think()) {
       const typing = config.mode === "load" && Math.random() < 0.5;
       const begun = performance.now();
       try {
         await (typing ? session.type() : session.click());
       } catch (error) {
         session.failed = true;
-        tally.note(error instanceof TimeoutError ? "timeouts" : "errors", String(error));
+        if (!(error instanceof RefusedError)) {
+          tally.note(error instanceof TimeoutError ? "timeouts" : "errors", String(error));
+        }
         return;
       }
       latencies.push(performance.now() - begun);
       if (typing) types++;
       else clicks++;
-      await think();
     }
   }));
   const elapsed = performance.now() - start;
@@ -489,16 +516,28 @@ async function runNewSessions(config: ClientConfig): Promise<ClientResult> {
   };
 }
 
+/** Runs one configuration. */
+function run(config: ClientConfig): Promise<ClientResult> {
+  return config.mode === "sessions" ? runNewSessions(config) : runSessions(config);
+}
+
 if (import.meta.main) {
   const raw = Deno.args[0];
   if (raw === undefined) {
-    console.error("Usage: load_client.ts '<config as JSON>'");
+    console.error("Usage: load_client.ts '<config as JSON>' | --serve");
     Deno.exit(2);
   }
-  const config = JSON.parse(raw) as ClientConfig;
-  const result = config.mode === "sessions"
-    ? await runNewSessions(config)
-    : await runSessions(config);
-  emit(result);
+  if (raw === "--serve") {
+    // One configuration per stdin line, one result line each, until stdin ends.
+    emit({ event: "ready" });
+    for (let line = await readLine(); line !== undefined; line = await readLine()) {
+      if (line.trim() === "") continue;
+      const config = JSON.parse(line) as ClientConfig;
+      if (config.holdOpen) throw new Error("holdOpen needs a process of its own");
+      emit(await run(config));
+    }
+  } else {
+    emit(await run(JSON.parse(raw) as ClientConfig));
+  }
   Deno.exit(0);
 }

@@ -34,14 +34,14 @@ export interface Plan {
 export const FULL_PLAN: Plan = {
   name: "full",
   roundTrip: [
-    { sessions: 1, durationMs: 3000, thinkMs: 0 },
-    { sessions: 100, durationMs: 5000, thinkMs: 1000 },
-    { sessions: 1000, durationMs: 8000, thinkMs: 1000 },
+    { sessions: 1, durationMs: 2000, thinkMs: 0 },
+    { sessions: 100, durationMs: 4000, thinkMs: 500 },
+    { sessions: 1000, durationMs: 6000, thinkMs: 1000 },
   ],
-  saturation: { sessions: 100, durationMs: 3000 },
-  newSessions: { durationMs: 3000, concurrency: 4 },
+  saturation: { sessions: 100, durationMs: 2000 },
+  newSessions: { durationMs: 2000, concurrency: 4 },
   sessionCost: 1000,
-  detection: { sizes: [1000, 10_000, 100_000], reps: 9, largeReps: 3 },
+  detection: { sizes: [1000, 10_000, 100_000], reps: 15, largeReps: 3 },
   coldStarts: 5,
   load: { sessions: 1000, durationMs: 60_000, thinkMs: 500, timeoutMs: 2000 },
 };
@@ -50,16 +50,16 @@ export const FULL_PLAN: Plan = {
 export const QUICK_PLAN: Plan = {
   name: "quick",
   roundTrip: [
-    { sessions: 1, durationMs: 1000, thinkMs: 0 },
-    { sessions: 100, durationMs: 1500, thinkMs: 500 },
-    { sessions: 1000, durationMs: 2500, thinkMs: 1000 },
+    { sessions: 1, durationMs: 700, thinkMs: 0 },
+    { sessions: 100, durationMs: 1200, thinkMs: 300 },
+    { sessions: 1000, durationMs: 2000, thinkMs: 1000 },
   ],
-  saturation: { sessions: 100, durationMs: 1000 },
-  newSessions: { durationMs: 1000, concurrency: 4 },
-  sessionCost: 300,
-  detection: { sizes: [1000, 10_000, 100_000], reps: 3, largeReps: 1 },
-  coldStarts: 3,
-  load: { sessions: 200, durationMs: 8000, thinkMs: 300, timeoutMs: 1000 },
+  saturation: { sessions: 100, durationMs: 600 },
+  newSessions: { durationMs: 600, concurrency: 4 },
+  sessionCost: 200,
+  detection: { sizes: [1000, 10_000], reps: 5, largeReps: 1 },
+  coldStarts: 2,
+  load: { sessions: 100, durationMs: 6000, thinkMs: 200, timeoutMs: 1000 },
 };
 
 const SITE = "bench/site";
@@ -128,6 +128,10 @@ async function startServer(extra: string[]): Promise<{ child: Child; port: numbe
     "127.0.0.1",
     "--log-level",
     "error",
+    // One session clicking back to back sends thousands of frames a second; the default
+    // per-connection limit (1,000) would refuse them.
+    "--max-frames-per-second",
+    "1000000",
     ...extra,
   ], {
     stdin: true,
@@ -148,6 +152,16 @@ async function memoryOf(server: Child): Promise<ServerMemory> {
   return await server.json<ServerMemory>((v) => typeof v.heapUsed === "number");
 }
 
+function reportClient(config: ClientConfig, result: ClientResult): ClientResult {
+  log(
+    `  ${config.target} ${config.mode}: ${result.sessions} sessions set up in ${
+      ms(result.setupMs)
+    }, ${result.actions} actions`,
+  );
+  return result;
+}
+
+/** Runs one configuration in a load process of its own (needed for `holdOpen`). */
 async function runClient(config: ClientConfig, onEvent?: (event: string) => Promise<void>) {
   const child = Child.spawn("bench/load_client.ts", [JSON.stringify(config)], {
     stdin: config.holdOpen ?? false,
@@ -157,15 +171,7 @@ async function runClient(config: ClientConfig, onEvent?: (event: string) => Prom
     const limit = config.durationMs + 120_000;
     while (true) {
       const line = await child.json<{ event: string }>((v) => typeof v.event === "string", limit);
-      if (line.event === "result") {
-        const result = line as unknown as ClientResult;
-        log(
-          `  ${config.target} ${config.mode}: ${result.sessions} sessions set up in ${
-            ms(result.setupMs)
-          }, ${result.actions} actions`,
-        );
-        return result;
-      }
+      if (line.event === "result") return reportClient(config, line as unknown as ClientResult);
       await onEvent?.(line.event);
       if (line.event === "idle") await child.send("close");
     }
@@ -174,22 +180,47 @@ async function runClient(config: ClientConfig, onEvent?: (event: string) => Prom
   }
 }
 
+/** A load process kept for several configurations, one after another. */
+class LoadProcess {
+  readonly #child = Child.spawn("bench/load_client.ts", ["--serve"], {
+    stdin: true,
+    flags: ["--allow-net"],
+  });
+
+  /** Runs one configuration and returns its result. */
+  async run(config: ClientConfig): Promise<ClientResult> {
+    await this.#child.send(JSON.stringify(config));
+    const result = await this.#child.json<ClientResult>(
+      (v) => v.event === "result",
+      config.durationMs + 120_000,
+    );
+    return reportClient(config, result);
+  }
+
+  /** Ends the process. */
+  stop(): Promise<void> {
+    return this.#child.stop();
+  }
+}
+
 // ---- The measurements -----------------------------------------------------------------------
 
-async function measureRoundTrips(
+/** Click round trips, throughput and new sessions over WebSockets, server and echo. */
+export async function measureRoundTrips(
   plan: Plan,
 ): Promise<Pick<Results, "roundTrip" | "saturation" | "newSessions">> {
   const server = await startServer(["--session-timeout", "1s"]);
   const echo = await startEcho();
+  const clients = new LoadProcess();
   log("servers up");
   try {
     const url = (port: number) => `ws://127.0.0.1:${port}/ws/`;
     const both = async (config: Omit<ClientConfig, "url" | "target">) => ({
-      server: await runClient({ ...config, url: url(server.port), target: "server" }),
-      echo: await runClient({ ...config, url: url(echo.port), target: "echo" }),
+      server: await clients.run({ ...config, url: url(server.port), target: "server" }),
+      echo: await clients.run({ ...config, url: url(echo.port), target: "echo" }),
     });
     // A short warm-up, so that the first figures do not include compilation.
-    await both({ mode: "roundtrip", sessions: 10, durationMs: 500, thinkMs: 0 });
+    await both({ mode: "roundtrip", sessions: 10, durationMs: 300, thinkMs: 0 });
     const roundTrip = [];
     for (const step of plan.roundTrip) {
       log(`click round trip, ${step.sessions} session(s)`);
@@ -213,12 +244,14 @@ async function measureRoundTrips(
     });
     return { roundTrip, saturation, newSessions };
   } finally {
+    await clients.stop();
     await server.child.stop();
     await echo.child.stop();
   }
 }
 
-async function measureSessionCost(plan: Plan): Promise<Results["sessionCost"]> {
+/** Session cost in-process: the server's sessions and bare fengari states. */
+export async function measureSessionCost(plan: Plan): Promise<Results["sessionCost"]> {
   const run = async (kind: "session" | "bare") => {
     log(`session cost: ${kind}`);
     const child = Child.spawn("bench/session_cost.ts", [kind, String(plan.sessionCost), SITE], {
@@ -233,7 +266,8 @@ async function measureSessionCost(plan: Plan): Promise<Results["sessionCost"]> {
   return { session: await run("session"), bare: await run("bare") };
 }
 
-async function measureDetection(plan: Plan): Promise<DetectionFigure[]> {
+/** Change detection at each size, in a fresh process per size. */
+export async function measureDetection(plan: Plan): Promise<DetectionFigure[]> {
   const figures: DetectionFigure[] = [];
   for (const size of plan.detection.sizes) {
     log(`change detection, ${count(size)} variables`);
@@ -274,7 +308,8 @@ async function coldStart(script: string, args: string[]): Promise<number> {
   }
 }
 
-async function measureColdStart(plan: Plan): Promise<Results["coldStart"]> {
+/** Cold start of the server and of a bare `Deno.serve`, alternately. */
+export async function measureColdStart(plan: Plan): Promise<Results["coldStart"]> {
   log("cold start");
   const server = () => coldStart("main.ts", ["--port", "0", "--host", "127.0.0.1"]);
   const hello = () => coldStart("bench/hello_server.ts", []);
@@ -290,7 +325,8 @@ async function measureColdStart(plan: Plan): Promise<Results["coldStart"]> {
   return { server: summarize(serverTimes), baseline: summarize(baselineTimes) };
 }
 
-async function measureLoad(plan: Plan): Promise<Results["load"]> {
+/** The load test, with the server's memory before, during and after. */
+export async function measureLoad(plan: Plan): Promise<Results["load"]> {
   const timeout = `${plan.load.timeoutMs}ms`;
   const server = await startServer(["--session-timeout", timeout]);
   try {
@@ -301,7 +337,7 @@ async function measureLoad(plan: Plan): Promise<Results["load"]> {
       url,
       target: "server",
       sessions: 20,
-      durationMs: 1000,
+      durationMs: 500,
       thinkMs: 10,
     });
     await waitForNoSessions(server.child, plan.load.timeoutMs);
@@ -336,11 +372,17 @@ async function waitForNoSessions(server: Child, timeoutMs: number): Promise<Serv
   while (true) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(500, timeoutMs)));
     const memory = await memoryOf(server);
-    if (memory.sessions === 0 && memory.connections === 0) return memory;
+    // The count is read after the collection, which may have run before the last sessions
+    // expired: measure once more, now that there is nothing left to free.
+    if (memory.sessions === 0 && memory.connections === 0) return await memoryOf(server);
     if (performance.now() > deadline) {
       throw new Error(`${memory.sessions} sessions still live long after their timeout`);
     }
   }
+}
+
+function perVariable(figure: DetectionFigure): number {
+  return figure.micros / figure.variables;
 }
 
 // ---- Report ---------------------------------------------------------------------------------
@@ -445,15 +487,17 @@ export function summaryRows(results: Results): Row[] {
       });
     }
   }
+  // Linear growth: the per-variable cost of the largest tree against the one before it. The
+  // smallest tree fits in the CPU caches, so against it the ratio also shows cache misses.
   const unchanged = results.detection.filter((f) => f.scenario === "none");
-  const smallest = unchanged[0];
   const largest = unchanged[unchanged.length - 1];
-  if (smallest && largest && smallest !== largest) {
-    const growth = (largest.micros / largest.variables) / (smallest.micros / smallest.variables);
+  const reference = unchanged[unchanged.length - 2];
+  if (largest && reference) {
+    const growth = perVariable(largest) / perVariable(reference);
     rows.push({
       figure: `Per-variable cost, ${count(largest.variables)} vs ${
-        count(smallest.variables)
-      } variables`,
+        count(reference.variables)
+      } variables (nothing changed)`,
       value: times(growth),
       baseline: "1.00x is linear",
       ratio: "",
@@ -534,6 +578,7 @@ async function machine(): Promise<Record<string, string>> {
   }
   const memory = Deno.systemMemoryInfo();
   return {
+    commit: await commit(),
     cores: String(navigator.hardwareConcurrency),
     memory: `${(memory.total / (1024 * MIB)).toFixed(1)} GiB`,
     cpu,
@@ -541,6 +586,23 @@ async function machine(): Promise<Record<string, string>> {
     deno: Deno.version.deno,
     v8: Deno.version.v8,
   };
+}
+
+/** The checked-out commit, and whether the working tree differs from it. */
+async function commit(): Promise<string> {
+  const git = async (...args: string[]) => {
+    const output = await new Deno.Command("git", { args, stdout: "piped", stderr: "null" })
+      .output();
+    return output.success ? new TextDecoder().decode(output.stdout).trim() : undefined;
+  };
+  try {
+    const head = await git("rev-parse", "--short", "HEAD");
+    if (head === undefined) return "unknown";
+    const changes = await git("status", "--porcelain", "--untracked-files=no");
+    return changes ? `${head} with uncommitted changes` : head;
+  } catch {
+    return "unknown";
+  }
 }
 
 function detailSections(results: Results): string {
@@ -598,6 +660,16 @@ function detailSections(results: Results): string {
       }x |`,
     );
   }
+  const unchanged = results.detection.filter((f) => f.scenario === "none");
+  const [smallest, , largest] = unchanged;
+  if (smallest && largest) {
+    out.push(
+      "",
+      `Per-variable cost with nothing changed, largest tree against the smallest: ${
+        times(perVariable(largest) / perVariable(smallest))
+      } (the linear check in the summary compares the two largest trees).`,
+    );
+  }
   const { coldStart } = results;
   out.push("", "### Cold start (process start to first /healthz)", "");
   out.push(
@@ -648,6 +720,8 @@ export function markdownReport(
       results.plan.name === "quick" ? " --quick" : ""
     }\` on ${started.toISOString()}, ${(elapsedMs / 1000).toFixed(0)} s.`,
     "",
+    `Code: ${info.commit}.`,
+    "",
     `Machine: ${info.cores} cores (${info.cpu}), ${info.memory} memory, ${info.os}; Deno ${info.deno}, V8 ${info.v8}. ` +
     `Load average at start ${loadText(load.start)}, at end ${loadText(load.end)}.`,
     "",
@@ -697,6 +771,9 @@ if (import.meta.main) {
       elapsed,
     );
     await Deno.writeTextFile(out, report);
+    // Formatted as `deno fmt` would, so that the repository's format check stays clean.
+    await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", out], stdout: "null" })
+      .output();
     log(`wrote ${out} (${(elapsed / 1000).toFixed(0)} s)`);
   }
   Deno.exit(0);

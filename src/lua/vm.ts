@@ -61,6 +61,9 @@ const TIMEOUT_MESSAGE = "instruction budget exhausted";
 const INT_MIN = -0x80000000;
 const INT_MAX = 0x7fffffff;
 
+/** Lua strings read by {@link LuaVm.fromRaw}, decoded, by fengari's bytes of the string. */
+const decodedStrings = new WeakMap<LuaString, string>();
+
 const KIND_BY_TYPE = new Map<number, LuaObjectKind>([
   [lua.LUA_TTABLE, "table"],
   [lua.LUA_TFUNCTION, "function"],
@@ -196,8 +199,13 @@ export class LuaVm {
         return cell.value !== false;
       case lua.LUA_TNUMBER:
         return cell.value as number;
-      case lua.LUA_TSTRING:
-        return fromLua(rawString(cell) as LuaString);
+      case lua.LUA_TSTRING: {
+        // A Lua string never changes: each one is decoded once while it lives.
+        const bytes = rawString(cell) as LuaString;
+        let text = decodedStrings.get(bytes);
+        if (text === undefined) decodedStrings.set(bytes, text = fromLua(bytes));
+        return text;
+      }
       default:
         return this.#objects.get(cell.value as object);
     }

@@ -76,7 +76,7 @@ export function parsePath(input: string): Path {
           throw new PathSyntaxError(`Only the last segment may be '(_)' in path '${text}'`);
         }
         const name = call[1] as string;
-        segments.push({ kind: "call", name, key: toLua(name), withValue });
+        segments.push({ kind: "call", name, key: keyOf(name), withValue });
       } else if (INDEX.test(part)) {
         const index = Number(part);
         if (!Number.isSafeInteger(index) || index > 0x7ffffffe) {
@@ -86,11 +86,29 @@ export function parsePath(input: string): Path {
       } else if (/[()]/.test(part)) {
         throw new PathSyntaxError(`Bad call segment '${part}' in path '${text}'`);
       } else {
-        segments.push({ kind: "field", name: part, key: toLua(part) });
+        segments.push({ kind: "field", name: part, key: keyOf(part) });
       }
     });
   }
   return { text, up, segments, properties };
+}
+
+/** Most field names whose encoded key is shared (names past it get keys of their own). */
+const MAX_SHARED_KEYS = 4096;
+const sharedKeys = new Map<string, LuaString>();
+
+/**
+ * The encoded key of a field name, shared by every path that names it: change detection then
+ * meets a handful of keys instead of one per variable, which keeps its lookups in cache.
+ * Keys are never modified.
+ */
+function keyOf(name: string): LuaString {
+  let key = sharedKeys.get(name);
+  if (key === undefined) {
+    key = toLua(name);
+    if (sharedKeys.size < MAX_SHARED_KEYS) sharedKeys.set(name, key);
+  }
+  return key;
 }
 
 /**
