@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { lines } from "./lines.ts";
 
 /** Options of {@link Child.spawn}. */
 export interface SpawnOptions {
@@ -23,6 +24,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
  * @example
  * ```ts
  * import { Child } from "./child.ts";
+import { lines } from "./lines.ts";
  * const child = Child.spawn("bench/echo_server.ts", [], { stdin: true });
  * const { port } = await child.json<{ port: number }>((v) => "port" in v);
  * await child.stop();
@@ -144,19 +146,4 @@ export class Child {
 
 function sleep<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms));
-}
-
-/** Splits a byte stream into lines. */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-    }
-  }
-  if (buffered) yield buffered;
 }

@@ -20,6 +20,16 @@
  *
  * @module
  */
+import {
+  BIND_FRAME,
+  CLICK_ID,
+  COUNT_ID,
+  create,
+  SHOWN_ID,
+  TEXT_ID,
+  WATCH_FRAME,
+} from "./frames.ts";
+import { lines } from "./lines.ts";
 import { summarize, type Summary } from "./stats.ts";
 
 /** What the load process is asked to do. */
@@ -80,26 +90,9 @@ export interface ClientResult {
 type Message = { type: string; data: any };
 
 const ACTION_TIMEOUT_MS = 10_000;
-const COUNT_ID = 2;
-const CLICK_ID = 3;
-const TEXT_ID = 4;
-const SHOWN_ID = 5;
 const FINAL_COUNT_ID = 10;
 const FINAL_TEXT_ID = 11;
 
-const WATCH_FRAME = JSON.stringify({
-  userEvent: true,
-  messages: [{ type: "watch", data: { varId: 1 } }],
-});
-const BIND_FRAME = JSON.stringify({
-  userEvent: true,
-  messages: [
-    create(COUNT_ID, { path: "count", access: "r" }),
-    create(CLICK_ID, { path: "click()", access: "action" }),
-    create(TEXT_ID, { path: "text", access: "rw" }),
-    create(SHOWN_ID, { path: "shown()", access: "r" }),
-  ],
-});
 const CLICK_FRAME = JSON.stringify({
   userEvent: true,
   messages: [{ type: "update", data: { varId: CLICK_ID, value: null } }],
@@ -111,10 +104,6 @@ const FINAL_FRAME = JSON.stringify({
     create(FINAL_TEXT_ID, { path: "text", access: "r" }),
   ],
 });
-
-function create(id: number, properties: Record<string, string>) {
-  return { type: "create", data: { id, parentId: 1, properties } };
-}
 
 function newSid(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -343,20 +332,6 @@ const stdinLines = lines(Deno.stdin.readable);
 async function readLine(): Promise<string | undefined> {
   const next = await stdinLines.next();
   return next.done ? undefined : next.value;
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-    }
-  }
-  if (buffered) yield buffered;
 }
 
 /** Connects and drives the sessions of a `roundtrip` or `load` run. */

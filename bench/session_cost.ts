@@ -21,6 +21,7 @@ import { DEFAULT_CONFIG } from "../src/config.ts";
 import { type ConnectionSink, SessionManager } from "../src/session/manager.ts";
 import { loadSite, type Site } from "../src/site/site.ts";
 import { memoryAfterGc, summarize, type Summary } from "./stats.ts";
+import { BIND_FRAME, WATCH_FRAME } from "./frames.ts";
 
 /** What one run reports. */
 export interface SessionCostResult {
@@ -37,23 +38,6 @@ export interface SessionCostResult {
   /** False when the process ran without an exposed collector. */
   gc: boolean;
 }
-
-const WATCH_FRAME = JSON.stringify({
-  userEvent: true,
-  messages: [{ type: "watch", data: { varId: 1 } }],
-});
-const BIND_FRAME = JSON.stringify({
-  userEvent: true,
-  messages: [
-    { type: "create", data: { id: 2, parentId: 1, properties: { path: "count", access: "r" } } },
-    {
-      type: "create",
-      data: { id: 3, parentId: 1, properties: { path: "click()", access: "action" } },
-    },
-    { type: "create", data: { id: 4, parentId: 1, properties: { path: "text", access: "rw" } } },
-    { type: "create", data: { id: 5, parentId: 1, properties: { path: "shown()", access: "r" } } },
-  ],
-});
 
 const STUB_SESSION = `
 local app
