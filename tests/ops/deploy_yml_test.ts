@@ -81,7 +81,7 @@ Deno.test("deploy.yml", async (t) => {
       const expected of [
         /^deno fmt --check$/,
         /^deno lint$/,
-        /^deno check main\.ts src tests$/,
+        /^deno check main\.ts src tests bench$/,
         /^deno test --allow-all$/,
       ]
     ) {
