@@ -36,6 +36,7 @@ export interface LuaApi {
   LUA_TTHREAD: number;
   LUA_MASKCOUNT: number;
   lua_absindex(L: LuaState, idx: number): number;
+  lua_atnativeerror(L: LuaState, fn: LuaCFunction): LuaCFunction | null;
   lua_call(L: LuaState, nargs: number, nresults: number): void;
   lua_createtable(L: LuaState, narr: number, nrec: number): void;
   lua_error(L: LuaState): never;
@@ -84,6 +85,7 @@ export interface LuaApi {
   lua_tolstring(L: LuaState, idx: number): LuaString | null;
   lua_tonumber(L: LuaState, idx: number): number;
   lua_topointer(L: LuaState, idx: number): object | null;
+  lua_touserdata(L: LuaState, idx: number): unknown;
   lua_toproxy(L: LuaState, idx: number): LuaProxy;
   lua_type(L: LuaState, idx: number): number;
   lua_upvalueindex(i: number): number;

@@ -17,7 +17,7 @@ import {
   toLua,
 } from "./fengari.ts";
 import { installPatternFunctions } from "./patterns.ts";
-import { guard, type LuaVm } from "./vm.ts";
+import { guard, type LuaVm, noteNativeError } from "./vm.ts";
 
 /** Options of {@link openSandbox}. */
 export interface SandboxOptions {
@@ -97,6 +97,7 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
     return 0;
   });
   capStringRep(vm, settings.maxStringBytes);
+  capStringLength(vm);
   chargeTableFunctions(vm, settings.maxStringBytes);
   installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
   runPrelude(vm);
@@ -112,6 +113,41 @@ function openSafeOs(vm: LuaVm): void {
   }
   lua.lua_setglobal(L, toLua("os"));
   lua.lua_pop(L, 1);
+}
+
+/**
+ * Longest string any operation on a string value accepts, process-wide. The `..` operator runs
+ * as a single VM instruction, out of the instruction hook's sight: without this, a loop that
+ * doubles a string would allocate gigabytes in a few instructions. With it, joining stops once
+ * an operand passes the cap.
+ */
+export const MAX_STRING_OPERAND = 16 * 1024 * 1024;
+const CAPPED = Symbol("capped");
+
+// fengari measures a string operand through its value cell's `vslen` (in `..`, `#` and number
+// conversions); the cell class is shared by every state, so the cap is installed once.
+function capStringLength(vm: LuaVm): void {
+  const L = vm.L;
+  lua.lua_pushstring(L, toLua(""));
+  const cell = (L as unknown as { stack: object[]; top: number }).stack[
+    (L as unknown as { top: number }).top - 1
+  ];
+  lua.lua_pop(L, 1);
+  const proto = Object.getPrototypeOf(cell) as {
+    vslen?: () => number;
+    [CAPPED]?: boolean;
+  };
+  const original = proto.vslen;
+  if (typeof original !== "function" || proto[CAPPED]) return;
+  proto.vslen = function (this: unknown) {
+    const length = original.call(this);
+    if (length > MAX_STRING_OPERAND) {
+      noteNativeError("string too large");
+      throw new RangeError("string too large");
+    }
+    return length;
+  };
+  proto[CAPPED] = true;
 }
 
 function capStringRep(vm: LuaVm, maxBytes: number): void {

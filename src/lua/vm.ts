@@ -102,6 +102,7 @@ export class LuaVm {
   constructor(options: Partial<LuaVmOptions> = {}) {
     this.#options = { ...DEFAULT_VM_OPTIONS, ...options };
     this.L = lauxlib.luaL_newstate();
+    lua.lua_atnativeerror(this.L, nativeError);
     lua.lua_sethook(this.L, this.#hook, lua.LUA_MASKCOUNT, HOOK_INTERVAL);
   }
 
@@ -274,7 +275,7 @@ export class LuaVm {
     }
     const message = lua.lua_type(L, -1) === lua.LUA_TSTRING
       ? fromLua(lua.lua_tolstring(L, -1) as LuaString)
-      : "error object is not a string";
+      : describeErrorObject(L);
     lua.lua_settop(L, base - 1);
     if (this.#timedOut) {
       return { code: "lua-timeout", description: "Lua code ran past its instruction budget" };
@@ -357,6 +358,43 @@ export function guard(fn: LuaCFunction): LuaCFunction {
       return lauxlib.luaL_error(L, toLua("%s"), toLua(error.message));
     }
   };
+}
+
+// A JavaScript exception thrown inside fengari itself (a failed allocation, the string cap)
+// becomes an ordinary Lua error with its message, instead of an unreadable error object.
+// fengari cannot always run this handler (it needs stack space the failing instruction may have
+// used up); the error value is then this function itself, and the message is taken from
+// `lastNativeError`.
+const nativeError: LuaCFunction = (L) => {
+  const error = lua.lua_touserdata(L, 1);
+  lastNativeError = undefined;
+  lua.lua_pushstring(L, toLua(error instanceof Error ? error.message : String(error)));
+  return 1;
+};
+
+let lastNativeError: string | undefined;
+
+function describeErrorObject(L: LuaState): string {
+  if (lua.lua_topointer(L, -1) === nativeError) {
+    const native = lastNativeError;
+    lastNativeError = undefined;
+    if (native !== undefined) return native;
+  }
+  return "error object is not a string";
+}
+
+/**
+ * Records why fengari's own code is about to throw a JavaScript error (see `nativeError`), so
+ * that the failure can be reported with that message.
+ *
+ * @example
+ * ```ts
+ * import { noteNativeError } from "./vm.ts";
+ * noteNativeError("string too large");
+ * ```
+ */
+export function noteNativeError(message: string): void {
+  lastNativeError = message;
 }
 
 const traceback: LuaCFunction = (L) => {

@@ -361,3 +361,28 @@ Deno.test("sandbox: table functions are charged to the budget", async (t) => {
     );
   });
 });
+
+Deno.test("sandbox: the .. operator cannot build a huge string", async (t) => {
+  await t.step("a doubling loop ends with a clear error and the VM goes on", () => {
+    const { vm } = makeVm(10_000_000);
+    const result = vm.evaluate("local s = 'xxxxxxxxxxxxxxxx' for i = 1, 40 do s = s .. s end");
+    assert.equal(result.ok, false);
+    if (!result.ok) {
+      assert.equal(result.failure.code, "lua-error");
+      assert.match(result.failure.description, /string too large/);
+    }
+    vm.beginEntry();
+    assert.deepEqual(values(vm, "return #('ab' .. 'cd')"), [4]);
+  });
+  await t.step("pcall catches it like any error", () => {
+    const { vm } = makeVm(10_000_000);
+    assert.deepEqual(
+      values(
+        vm,
+        "local s = string.rep('x', 16 * 1024 * 1024) .. 'x' " +
+          "return pcall(function() return s .. s end), #string.rep('y', 1000)",
+      ),
+      [false, 1000],
+    );
+  });
+});
