@@ -8,7 +8,7 @@
  * @module
  */
 import { fromLua, lauxlib, lua, type LuaCFunction, type LuaState, toLua } from "./fengari.ts";
-import { luaToJsonText } from "./json.ts";
+import { luaToJsonText, pushJson } from "./json.ts";
 import { guard, type LuaObject, type LuaValue, type LuaVm } from "./vm.ts";
 
 /** Log levels Lua may name. */
@@ -147,7 +147,8 @@ function installUi(host: ApiHost): void {
         lua.lua_pushstring(L, toLua(`Invalid JSON: ${(error as Error).message}`));
         return 2;
       }
-      return pushDecoded(vm, L, parsed);
+      pushJson(vm, parsed, { L, objectRefs: false });
+      return 1;
     },
   };
   lua.lua_newtable(L);
@@ -156,34 +157,6 @@ function installUi(host: ApiHost): void {
     lua.lua_setfield(L, -2, toLua(name));
   }
   lua.lua_setglobal(L, toLua("ui"));
-}
-
-function pushDecoded(vm: LuaVm, L: LuaState, json: unknown): number {
-  const push = (value: unknown): void => {
-    // Each nesting level holds its table, plus the key `lua_setfield` pushes for a moment;
-    // fengari does not grow the stack by itself.
-    lauxlib.luaL_checkstack(L, 2, null);
-    if (value === null) return lua.lua_pushnil(L);
-    if (Array.isArray(value)) {
-      lua.lua_createtable(L, value.length, 0);
-      value.forEach((element, i) => {
-        push(element);
-        lua.lua_rawseti(L, -2, i + 1);
-      });
-      return;
-    }
-    if (typeof value === "object") {
-      lua.lua_newtable(L);
-      for (const [key, element] of Object.entries(value as Record<string, unknown>)) {
-        push(element);
-        lua.lua_setfield(L, -2, toLua(key));
-      }
-      return;
-    }
-    vm.push(value as LuaValue, L);
-  };
-  push(json);
-  return 1;
 }
 
 function logFrom(host: ApiHost, L: LuaState): void {

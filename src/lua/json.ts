@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fromLua, lauxlib, lua, type LuaString, toLua } from "./fengari.ts";
+import { fromLua, lauxlib, lua, type LuaState, type LuaString, toLua } from "./fengari.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
 const MAX_DEPTH = 64;
@@ -26,35 +26,63 @@ export function jsonToLua(vm: LuaVm, json: unknown): LuaValue {
   if (typeof json === "boolean" || typeof json === "string") return json;
   if (typeof json === "number") return json;
   const top = lua.lua_gettop(vm.L);
-  // One stack slot per nesting level: fengari checks the stack, so reserve them up front.
-  lauxlib.luaL_checkstack(vm.L, MAX_DEPTH + 4, null);
-  pushJson(vm, json, 0);
+  pushJson(vm, json, { objectRefs: true, maxDepth: MAX_DEPTH });
   const value = vm.read(-1);
   lua.lua_settop(vm.L, top);
   return value;
 }
 
-function pushJson(vm: LuaVm, json: unknown, depth: number): void {
-  const L = vm.L;
-  if (json === null || json === undefined || depth > MAX_DEPTH) return lua.lua_pushnil(L);
-  if (typeof json !== "object") return vm.push(json as LuaValue);
-  if (Array.isArray(json)) {
-    lua.lua_createtable(L, json.length, 0);
-    json.forEach((element, i) => {
-      pushJson(vm, element, depth + 1);
-      lua.lua_rawseti(L, -2, i + 1);
-    });
-    return;
-  }
-  const entries = Object.entries(json as Record<string, unknown>);
-  const ref = entries.length === 1 && entries[0]?.[0] === "obj" ? entries[0][1] : undefined;
-  const live = typeof ref === "number" ? vm.objectById(ref) : undefined;
-  if (live) return live.push(L);
-  lua.lua_createtable(L, 0, entries.length);
-  for (const [key, value] of entries) {
-    pushJson(vm, value, depth + 1);
-    lua.lua_setfield(L, -2, toLua(key));
-  }
+/** Options of {@link pushJson}. */
+export interface PushJsonOptions {
+  /** The thread to push onto; the VM's main thread by default. */
+  L?: LuaState;
+  /** Whether `{"obj": N}` may name an object shown to the client. */
+  objectRefs: boolean;
+  /** Nesting below this depth becomes nil; unlimited by default. */
+  maxDepth?: number;
+}
+
+/**
+ * Pushes parsed JSON as one Lua value: arrays become sequences, objects tables.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { pushJson } from "./json.ts";
+ * const vm = new LuaVm();
+ * pushJson(vm, { a: [1, 2] }, { objectRefs: false });
+ * ```
+ */
+export function pushJson(vm: LuaVm, json: unknown, options: PushJsonOptions): void {
+  const L = options.L ?? vm.L;
+  const maxDepth = options.maxDepth ?? Infinity;
+  const push = (value: unknown, depth: number): void => {
+    // Each nesting level holds its table, plus the key `lua_setfield` pushes for a moment;
+    // fengari does not grow the stack by itself.
+    lauxlib.luaL_checkstack(L, 2, null);
+    if (value === null || value === undefined || depth > maxDepth) return lua.lua_pushnil(L);
+    if (typeof value !== "object") return vm.push(value as LuaValue, L);
+    if (Array.isArray(value)) {
+      lua.lua_createtable(L, value.length, 0);
+      value.forEach((element, i) => {
+        push(element, depth + 1);
+        lua.lua_rawseti(L, -2, i + 1);
+      });
+      return;
+    }
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (options.objectRefs && entries.length === 1 && entries[0]?.[0] === "obj") {
+      const ref = entries[0][1];
+      const live = typeof ref === "number" ? vm.objectById(ref) : undefined;
+      if (live) return live.push(L);
+    }
+    lua.lua_createtable(L, 0, entries.length);
+    for (const [key, element] of entries) {
+      push(element, depth + 1);
+      lua.lua_setfield(L, -2, toLua(key));
+    }
+  };
+  push(json, 0);
 }
 
 /**

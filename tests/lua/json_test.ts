@@ -102,6 +102,17 @@ Deno.test("jsonToLua", async (t) => {
     const table = jsonToLua(vm, { obj: 1, other: 2 });
     assert.deepEqual(inspect(vm, table, "return v.obj, v.other"), [1, 2]);
   });
+  await t.step("objects nested up to the depth limit keep every level", () => {
+    let json: unknown = "bottom";
+    for (let i = 0; i < 60; i++) json = { inner: json };
+    const table = jsonToLua(vm, json);
+    const [bottom] = inspect(
+      vm,
+      table,
+      "for _ = 1, 60 do v = v.inner end return v",
+    );
+    assert.equal(bottom, "bottom");
+  });
   await t.step("deep nesting is cut off instead of overflowing", () => {
     let json: unknown = "bottom";
     for (let i = 0; i < 200; i++) json = [json];
