@@ -151,26 +151,42 @@ function capStringLength(vm: LuaVm): void {
 }
 
 function capStringRep(vm: LuaVm, maxBytes: number): void {
+  guardLibraryFunction(vm, "string", "rep", (L) => {
+    const s = lauxlib.luaL_checklstring(L, 1);
+    const n = lauxlib.luaL_checkinteger(L, 2);
+    const sep = lua.lua_type(L, 3) <= lua.LUA_TNIL ? 0 : lauxlib.luaL_checklstring(L, 3).length;
+    if (n > 0 && s.length * n + sep * (n - 1) > maxBytes) {
+      lauxlib.luaL_error(L, toLua("resulting string too large"));
+    }
+  });
+}
+
+/**
+ * Replaces `library.name` with a function that runs `check` on the arguments (raising a Lua
+ * error to refuse them) and then calls the original with every argument, returning all results.
+ */
+function guardLibraryFunction(
+  vm: LuaVm,
+  library: string,
+  name: string,
+  check: (L: LuaState) => void,
+): void {
   const L = vm.L;
-  lua.lua_getglobal(L, toLua("string"));
-  lua.lua_getfield(L, -1, toLua("rep"));
+  lua.lua_getglobal(L, toLua(library));
+  lua.lua_getfield(L, -1, toLua(name));
   lua.lua_pushcclosure(
     L,
     guard((L) => {
-      const s = lauxlib.luaL_checklstring(L, 1);
-      const n = lauxlib.luaL_checkinteger(L, 2);
-      const sep = lua.lua_type(L, 3) <= lua.LUA_TNIL ? 0 : lauxlib.luaL_checklstring(L, 3).length;
-      if (n > 0 && s.length * n + sep * (n - 1) > maxBytes) {
-        return lauxlib.luaL_error(L, toLua("resulting string too large"));
-      }
+      check(L);
+      const n = lua.lua_gettop(L);
       lua.lua_pushvalue(L, lua.lua_upvalueindex(1));
       lua.lua_insert(L, 1);
-      lua.lua_call(L, lua.lua_gettop(L) - 1, 1);
-      return 1;
+      lua.lua_call(L, n, lua.LUA_MULTRET);
+      return lua.lua_gettop(L);
     }),
     1,
   );
-  lua.lua_setfield(L, -2, toLua("rep"));
+  lua.lua_setfield(L, -2, toLua(name));
   lua.lua_pop(L, 1);
 }
 
@@ -207,25 +223,9 @@ function chargeTableFunctions(vm: LuaVm, maxStringBytes: number): void {
       return Math.max(1, (Number.isFinite(to - from) ? to - from : 0) + 1) * ELEMENT_COST.move;
     },
   };
-  const L = vm.L;
-  lua.lua_getglobal(L, toLua("table"));
   for (const [name, cost] of Object.entries(costs)) {
-    lua.lua_getfield(L, -1, toLua(name));
-    lua.lua_pushcclosure(
-      L,
-      guard((L) => {
-        vm.charge(L, cost(L));
-        const n = lua.lua_gettop(L);
-        lua.lua_pushvalue(L, lua.lua_upvalueindex(1));
-        lua.lua_insert(L, 1);
-        lua.lua_call(L, n, lua.LUA_MULTRET);
-        return lua.lua_gettop(L);
-      }),
-      1,
-    );
-    lua.lua_setfield(L, -2, toLua(name));
+    guardLibraryFunction(vm, "table", name, (L) => vm.charge(L, cost(L)));
   }
-  lua.lua_pop(L, 1);
 }
 
 /** Refuses a `table.concat` whose result would pass the string size cap. */
