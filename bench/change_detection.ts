@@ -20,7 +20,7 @@ import { silentLogger } from "../src/log.ts";
 import type { CreateMessage, ParsedFrame } from "../src/protocol/messages.ts";
 import { LuaSession } from "../src/session/lua_session.ts";
 import { loadSite } from "../src/site/site.ts";
-import type { Variable } from "../src/variables/tree.ts";
+import type { Variable } from "../src/variables/variable.ts";
 import { collectGarbage, median } from "./stats.ts";
 
 /** The three batches timed at each size. */
@@ -81,11 +81,11 @@ class NaiveDetector {
   }
 
   /** One pass over the tree, parents first; returns how many values changed. */
-  detect(roots: Iterable<Variable>): number {
+  detect(roots: Iterable<Variable<LuaValue>>): number {
     let changed = 0;
     const stack = [...roots].reverse();
     while (stack.length > 0) {
-      const variable = stack.pop() as Variable;
+      const variable = stack.pop() as Variable<LuaValue>;
       let value = variable.value;
       if (variable.path) {
         const base = variable.parent ? this.#values.get(variable.parent.id) ?? null : null;
@@ -99,7 +99,7 @@ class NaiveDetector {
         changed++;
       }
       const children = [...variable.children];
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Variable);
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Variable<LuaValue>);
     }
     return changed;
   }
@@ -192,20 +192,20 @@ export async function measureChangeDetection(
   });
   try {
     const rows = rowsFor(variables);
-    const failure = session.runCode(`session:getApp():fill(${rows})`, "=bench");
-    if (failure) throw new Error(`Filling the rows failed: ${failure.description}`);
+    const filled = session.evaluate(`session:getApp():fill(${rows})`);
+    if (!filled.ok) throw new Error(`Filling the rows failed: ${filled.failure.description}`);
     await session.handleFrame({ userEvent: true, items: [{ type: "watch", data: { varId: 1 } }] });
     const first = await session.handleFrame(treeFrame(rows));
     if (first.errors.length > 0) {
       throw new Error(`Creating variables failed: ${first.errors[0]?.description}`);
     }
-    const created = session.backend.tree.size - 1;
-    const naive = new NaiveDetector(session.vm);
-    naive.detect(session.backend.tree.roots());
+    const created = session.variableCount - 1;
+    const naive = new NaiveDetector(session.vmForDiagnostics);
+    naive.detect(roots(session));
     // Warm-up: the timed batches run compiled code, as they would in a long-lived server.
     for (let i = 0; i < WARM_UP; i++) {
       session.afterBatch();
-      naive.detect(session.backend.tree.roots());
+      naive.detect(roots(session));
     }
     const figures: DetectionFigure[] = [];
     for (const scenario of ["none", "one", "all"] as const) {
@@ -226,7 +226,7 @@ export async function measureChangeDetection(
       for (let rep = 0; rep < reps; rep++) {
         change(session, scenario);
         theirs.push(micros(() => {
-          naiveChanged = naive.detect(session.backend.tree.roots());
+          naiveChanged = naive.detect(roots(session));
         }));
       }
       figures.push({
@@ -244,11 +244,15 @@ export async function measureChangeDetection(
   }
 }
 
+function roots(session: LuaSession): Variable<LuaValue>[] {
+  return [...session.variables()].filter((variable) => variable.parent === undefined);
+}
+
 function change(session: LuaSession, scenario: Scenario): void {
   if (scenario === "none") return;
   const code = `session:getApp():bump(${scenario === "all"})`;
-  const failure = session.runCode(code, "=bench");
-  if (failure) throw new Error(`Changing the rows failed: ${failure.description}`);
+  const changed = session.evaluate(code);
+  if (!changed.ok) throw new Error(`Changing the rows failed: ${changed.failure.description}`);
 }
 
 if (import.meta.main) {

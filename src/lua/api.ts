@@ -1,9 +1,11 @@
 /**
- * The Lua-facing API (SPEC 10): the per-session `session` table, the `ui` table and `require`
- * (`print` comes with the sandbox). Each function accepts both `session:f(...)` and `session.f(...)`.
+ * The Lua-facing API (SPEC 10): the per-session `session` table and the `ui` table (`print`
+ * comes with the sandbox, `require` with the program loader). Each function accepts both
+ * `session:f(...)` and `session.f(...)`.
  *
- * The functions are thin: they read arguments, call the {@link ApiHost} (the LuaSession) and
- * push results. JavaScript exceptions become Lua errors through `guard`.
+ * The functions are thin: they read arguments, call the {@link ApiHost} (the session's API,
+ * `src/session/session_api.ts`) and push results. JavaScript exceptions become Lua errors
+ * through `guard`.
  *
  * @module
  */
@@ -27,27 +29,20 @@ export interface ApiHost {
   luaLog(level: LuaLogLevel, message: string): void;
   registerPresenter(name: string, proto: LuaValue): void;
   registerWrapper(name: string, factory: LuaValue): void;
-  /** Source of `lua/<path>`, or `undefined`. */
-  readLua(path: string): string | undefined;
-  /** `require` cache: module name → its value. */
-  readonly modules: Map<string, LuaValue>;
-  /** Site files this session has run (for hot reload), e.g. `main.lua`, `a/b.lua`. */
-  readonly loadedFiles: Set<string>;
 }
 
 /** Extra `session` functions added by other modules (prototypes, timers). */
 export type SessionFunctions = Record<string, LuaCFunction>;
 
-const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
 const LEVELS = new Set(["error", "warn", "info", "debug"]);
 
 /**
- * Installs `session`, `ui`, `EMPTY` and `require` into a sandboxed VM. Returns the
- * `session` table.
+ * Installs `session`, `ui` and `EMPTY` into a sandboxed VM. Returns the `session` table.
  *
  * @example
- * ```ts
- * // Called by LuaSession after openSandbox; see src/session/lua_session.ts.
+ * ```ts ignore
+ * // Called by the LuaSession after openSandbox; see src/session/lua_session.ts.
+ * const sessionTable = installApi(host, timers.functions);
  * ```
  */
 export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObject {
@@ -112,7 +107,6 @@ export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObje
   installUi(host);
   lua.lua_newtable(L);
   lua.lua_setglobal(L, toLua("EMPTY"));
-  installRequire(host);
   return session;
 }
 
@@ -188,45 +182,4 @@ function readProps(vm: LuaVm, L: LuaState, index: number): Map<string, string> {
     lua.lua_pop(L, 1);
   }
   return props;
-}
-
-/** `require("a.b")`: loads `lua/a/b.lua` once per session; a cycle gets `true`, not a loop. */
-function installRequire(host: ApiHost): void {
-  const vm = host.vm;
-  const loaded = host.modules;
-  const loading = new Set<string>();
-  vm.setGlobalFunction("require", (L) => {
-    const name = fromLua(lauxlib.luaL_checklstring(L, 1));
-    if (!MODULE_NAME.test(name)) {
-      return lauxlib.luaL_error(L, toLua(`Bad module name '${name.slice(0, 80)}'`));
-    }
-    const cached = loaded.get(name);
-    if (cached !== undefined) {
-      vm.push(cached, L);
-      return 1;
-    }
-    if (loading.has(name)) {
-      lua.lua_pushboolean(L, true);
-      return 1;
-    }
-    const file = `${name.replaceAll(".", "/")}.lua`;
-    const source = host.readLua(file);
-    if (source === undefined) {
-      return lauxlib.luaL_error(L, toLua(`Module '${name}' not found (no lua/${file})`));
-    }
-    const failure = vm.loadText(source, `@lua/${file}`, L);
-    if (failure) return lauxlib.luaL_error(L, toLua("%s"), toLua(failure.description));
-    lua.lua_pushstring(L, toLua(name));
-    loading.add(name);
-    host.loadedFiles.add(file);
-    try {
-      lua.lua_call(L, 1, 1);
-    } finally {
-      loading.delete(name);
-    }
-    const result = vm.read(-1, L);
-    loaded.set(name, result === null ? true : result);
-    vm.push(loaded.get(name) ?? true, L);
-    return 1;
-  });
 }

@@ -48,6 +48,7 @@ export interface LuaApi {
   lua_geti(L: LuaState, idx: number, n: number): number;
   lua_insert(L: LuaState, idx: number): void;
   lua_isinteger(L: LuaState, idx: number): boolean;
+  lua_isstring(L: LuaState, idx: number): boolean;
   lua_newtable(L: LuaState): void;
   lua_next(L: LuaState, idx: number): number;
   lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
@@ -57,6 +58,7 @@ export interface LuaApi {
   lua_pushcfunction(L: LuaState, fn: LuaCFunction): void;
   lua_pushinteger(L: LuaState, n: number): void;
   lua_pushlightuserdata(L: LuaState, p: unknown): void;
+  lua_pushlstring(L: LuaState, s: LuaString, len: number): LuaString;
   lua_pushnil(L: LuaState): void;
   lua_pushnumber(L: LuaState, n: number): void;
   lua_pushstring(L: LuaState, s: LuaString): LuaString;
@@ -91,8 +93,19 @@ export interface LuaApi {
   lua_upvalueindex(i: number): number;
 }
 
+/** A string buffer of the auxiliary library (`luaL_Buffer`). */
+export type LuaBuffer = { readonly __brand: "luaL_Buffer" };
+
 /** The auxiliary library (`lauxlib.h`). */
 export interface LauxApi {
+  luaL_Buffer: new () => LuaBuffer;
+  luaL_addchar(b: LuaBuffer, c: number): void;
+  luaL_addlstring(b: LuaBuffer, s: LuaString, len: number): void;
+  luaL_addvalue(b: LuaBuffer): void;
+  luaL_argcheck(L: LuaState, cond: boolean, arg: number, extramsg: LuaString): void;
+  luaL_buffinit(L: LuaState, b: LuaBuffer): void;
+  luaL_pushresult(b: LuaBuffer): void;
+  luaL_typename(L: LuaState, idx: number): LuaString;
   luaL_checkany(L: LuaState, arg: number): void;
   luaL_checkinteger(L: LuaState, arg: number): number;
   luaL_checklstring(L: LuaState, arg: number): LuaString;
@@ -118,6 +131,7 @@ export interface LauxApi {
 
 /** The standard libraries' openers (`lualib.h`). */
 export interface LualibApi {
+  luaL_openlibs(L: LuaState): void;
   luaopen_base: LuaCFunction;
   luaopen_coroutine: LuaCFunction;
   luaopen_math: LuaCFunction;

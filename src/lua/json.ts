@@ -1,6 +1,7 @@
 /**
- * JSON ⇄ Lua: values written by the client become Lua values, and `ui.json_encode` /
- * `ui.json_decode` convert between Lua tables and JSON text.
+ * JSON ⇄ Lua for `ui.json_encode` / `ui.json_decode`: arrays are tables with keys 1..n, other
+ * tables are objects with string keys. `pushJson` also builds the Lua side of client values
+ * (see `wire_value.ts`, the wire codec).
  *
  * @module
  */
@@ -8,29 +9,6 @@ import { fromLua, lauxlib, lua, type LuaState, type LuaString, toLua } from "./f
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
 const MAX_DEPTH = 64;
-
-/**
- * Converts parsed JSON into a Lua value: arrays become sequences, objects become tables, and
- * `{"obj": N}` naming a live object this VM has shown the client becomes that object.
- *
- * @example
- * ```ts
- * import { LuaVm } from "./vm.ts";
- * import { jsonToLua } from "./json.ts";
- * const vm = new LuaVm();
- * jsonToLua(vm, [1, "a"]); // a LuaObject for the table {1, "a"}
- * ```
- */
-export function jsonToLua(vm: LuaVm, json: unknown): LuaValue {
-  if (json === null || json === undefined) return null;
-  if (typeof json === "boolean" || typeof json === "string") return json;
-  if (typeof json === "number") return json;
-  const top = lua.lua_gettop(vm.L);
-  pushJson(vm, json, { objectRefs: true, maxDepth: MAX_DEPTH });
-  const value = vm.read(-1);
-  lua.lua_settop(vm.L, top);
-  return value;
-}
 
 /** Options of {@link pushJson}. */
 export interface PushJsonOptions {

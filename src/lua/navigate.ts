@@ -8,15 +8,13 @@
  * @module
  */
 import { lua, type LuaState, type LuaString, toLua } from "./fengari.ts";
-import type { LuaFailure, LuaObject, LuaValue, LuaVm } from "./vm.ts";
-import { rawField, type RawTable } from "./raw.ts";
+import type { Result } from "../failure.ts";
+import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
+import { rawField, type RawTable } from "./fengari_internals.ts";
 import type { Segment } from "../variables/path.ts";
 
-/** The result of a read or a write: a value, or why it failed. */
-export type Outcome = { ok: true; value: LuaValue } | { ok: false; failure: NavigationFailure };
-
-/** A failure while navigating: a Lua error, or a path that cannot be followed. */
-export type NavigationFailure = LuaFailure | { code: "path-failure"; description: string };
+/** The result of a read or a write: a value, or why it failed (a Lua error or `path-failure`). */
+type Outcome = Result<LuaValue>;
 
 const MAX_INDEX_CHAIN = 64;
 const INDEX_KEY = toLua("__index");
@@ -32,7 +30,7 @@ const INDEX_KEY = toLua("__index");
  * import { toLua } from "./fengari.ts";
  * const vm = new LuaVm();
  * const result = vm.evaluate("return {name = 'Ada'}");
- * if (result.ok) getField(vm, result.values[0] ?? null, toLua("name")); // { ok: true, value: "Ada" }
+ * if (result.ok) getField(vm, result.value[0] ?? null, toLua("name")); // { ok: true, value: "Ada" }
  * ```
  */
 export function getField(vm: LuaVm, object: LuaValue, key: LuaString | number): Outcome {
@@ -101,7 +99,7 @@ function finish(vm: LuaVm, top: number, nil = false): Outcome {
  * import { toLua } from "./fengari.ts";
  * const vm = new LuaVm();
  * const result = vm.evaluate("return {n = 2, double = function(self) return self.n * 2 end}");
- * if (result.ok) callMethod(vm, result.values[0] ?? null, toLua("double"), "double", []);
+ * if (result.ok) callMethod(vm, result.value[0] ?? null, toLua("double"), "double", []);
  * ```
  */
 export function callMethod(
@@ -120,7 +118,7 @@ export function callMethod(
     };
   }
   const result = vm.call(method.value, [object, ...args], 1);
-  return result.ok ? { ok: true, value: result.values[0] ?? null } : result;
+  return result.ok ? { ok: true, value: result.value[0] ?? null } : result;
 }
 
 /**
@@ -133,7 +131,7 @@ export function callMethod(
  * import { parsePath } from "../variables/path.ts";
  * const vm = new LuaVm();
  * const app = vm.evaluate("return {list = {10, 20}}");
- * if (app.ok) readSegments(vm, app.values[0] ?? null, parsePath("list.1").segments); // 20
+ * if (app.ok) readSegments(vm, app.value[0] ?? null, parsePath("list.1").segments); // 20
  * ```
  */
 export function readSegments(vm: LuaVm, base: LuaValue, segments: readonly Segment[]): Outcome {
@@ -152,7 +150,7 @@ function readStep(vm: LuaVm, value: LuaValue, segment: Segment): Outcome {
     case "field":
       return getField(vm, value, segment.key);
     case "index":
-      return getField(vm, value, segment.lua);
+      return getField(vm, value, segment.position);
     case "call":
       return callMethod(vm, value, segment.key, segment.name, []);
   }
@@ -170,7 +168,7 @@ function readStep(vm: LuaVm, value: LuaValue, segment: Segment): Outcome {
  * import { parsePath } from "../variables/path.ts";
  * const vm = new LuaVm();
  * const app = vm.evaluate("return {name = 'a'}");
- * if (app.ok) writeSegments(vm, app.values[0] ?? null, parsePath("name").segments, "b", false);
+ * if (app.ok) writeSegments(vm, app.value[0] ?? null, parsePath("name").segments, "b", false);
  * ```
  */
 export function writeSegments(
@@ -225,7 +223,7 @@ function assign(vm: LuaVm, target: LuaObject, segment: Segment, value: LuaValue)
     return 0;
   });
   target.push(L);
-  pushKey(vm, L, segment.kind === "index" ? segment.lua : segment.key);
+  pushKey(vm, L, segment.kind === "index" ? segment.position : segment.key);
   vm.push(value);
   const failure = vm.pcall(3, 0);
   lua.lua_settop(L, top);

@@ -18,11 +18,7 @@
  * @module
  */
 
-import fengari from "fengari";
-
-// fengari ships no TypeScript types; its C-like API is used untyped here.
-// deno-lint-ignore no-explicit-any
-const { lua, lauxlib, to_luastring } = fengari as any;
+import { lauxlib, lua, type LuaState, toLua as to_luastring } from "./fengari.ts";
 
 /** Options for the budgeted pattern functions. */
 export interface PatternOptions {
@@ -32,9 +28,6 @@ export interface PatternOptions {
    */
   maxSteps: number;
 }
-
-/** An opaque fengari `lua_State`. */
-type LuaState = unknown;
 
 const L_ESC = 37; // '%'
 const CAP_UNFINISHED = -1;
@@ -561,7 +554,7 @@ function makeGmatch(maxSteps: number): (L: LuaState) => number {
 // deno-lint-ignore no-explicit-any
 function addS(ms: MatchState, b: any, s: number, e: number): void {
   const L = ms.L;
-  const news: Uint8Array = lua.lua_tolstring(L, 3);
+  const news = lua.lua_tolstring(L, 3) as Uint8Array; // checked a string by the caller
   const l = news.length;
   let i = 0;
   while (i < l) {
@@ -654,7 +647,7 @@ function makeGsub(maxSteps: number): (L: LuaState) => number {
         addValue(ms, b, s, e, tr); // add replacement to buffer
         s = lastmatch = e;
       } else if (s < ms.srcEnd) { // otherwise, skip one character
-        lauxlib.luaL_addchar(b, src[s++]);
+        lauxlib.luaL_addchar(b, src[s++] as number);
       } else break; // end of subject
       if (anchor) break;
     }
@@ -678,18 +671,17 @@ function makeGsub(maxSteps: number): (L: LuaState) => number {
  *
  * @example
  * ```ts
- * import fengari from "fengari";
- * import { installPatternFunctions } from "./src/lua/patterns.ts";
+ * import { lauxlib, lualib } from "./fengari.ts";
+ * import { installPatternFunctions } from "./patterns.ts";
  *
- * const { lauxlib, lualib, to_luastring } = fengari as any;
  * const L = lauxlib.luaL_newstate();
  * lualib.luaL_openlibs(L);
  * installPatternFunctions(L, { maxSteps: 1_000_000 });
- * // Fails fast with "pattern matching too complex (step limit reached)":
- * lauxlib.luaL_dostring(L, to_luastring(`string.find(("a"):rep(200000), ".-.-.-.-b")`));
+ * // string.find(("a"):rep(200000), ".-.-.-.-b") now fails fast with
+ * // "pattern matching too complex (step limit reached)".
  * ```
  */
-export function installPatternFunctions(L: unknown, options: PatternOptions): void {
+export function installPatternFunctions(L: LuaState, options: PatternOptions): void {
   const maxSteps = options.maxSteps;
   if (typeof maxSteps !== "number" || Number.isNaN(maxSteps) || maxSteps < 0) {
     throw new RangeError(`maxSteps must be a non-negative number, got ${maxSteps}`);

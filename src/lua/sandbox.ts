@@ -16,6 +16,7 @@ import {
   type LuaState,
   toLua,
 } from "./fengari.ts";
+import { capStringOperands } from "./fengari_internals.ts";
 import { installPatternFunctions } from "./patterns.ts";
 import { guard, type LuaVm, noteNativeError } from "./vm.ts";
 
@@ -66,7 +67,7 @@ end
  * import { openSandbox } from "./sandbox.ts";
  * const vm = new LuaVm();
  * openSandbox(vm, { print: console.log });
- * vm.evaluate("return io"); // { ok: true, values: [null] }
+ * vm.evaluate("return io"); // { ok: true, value: [null] }
  * ```
  */
 export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): void {
@@ -97,7 +98,7 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
     return 0;
   });
   capStringRep(vm, settings.maxStringBytes);
-  capStringLength(vm);
+  capStringOperands(MAX_STRING_OPERAND, noteNativeError);
   chargeTableFunctions(vm, settings.maxStringBytes);
   installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
   runPrelude(vm);
@@ -122,34 +123,6 @@ function openSafeOs(vm: LuaVm): void {
  * an operand passes the cap.
  */
 export const MAX_STRING_OPERAND = 16 * 1024 * 1024;
-const CAPPED = Symbol("capped");
-
-// fengari measures a string operand through its value cell's `vslen` (in `..`, `#` and number
-// conversions); the cell class is shared by every state, so the cap is installed once.
-function capStringLength(vm: LuaVm): void {
-  const L = vm.L;
-  lua.lua_pushstring(L, toLua(""));
-  const cell = (L as unknown as { stack: object[]; top: number }).stack[
-    (L as unknown as { top: number }).top - 1
-  ];
-  lua.lua_pop(L, 1);
-  const proto = Object.getPrototypeOf(cell) as {
-    vslen?: () => number;
-    [CAPPED]?: boolean;
-  };
-  const original = proto.vslen;
-  if (typeof original !== "function" || proto[CAPPED]) return;
-  proto.vslen = function (this: unknown) {
-    const length = original.call(this);
-    if (length > MAX_STRING_OPERAND) {
-      noteNativeError("string too large");
-      throw new RangeError("string too large");
-    }
-    return length;
-  };
-  proto[CAPPED] = true;
-}
-
 function capStringRep(vm: LuaVm, maxBytes: number): void {
   guardLibraryFunction(vm, "string", "rep", (L) => {
     const s = lauxlib.luaL_checklstring(L, 1);

@@ -6,7 +6,8 @@
  * @module
  */
 import { lauxlib, lua, type LuaCFunction, toLua } from "./fengari.ts";
-import type { LuaFailure, LuaObject, LuaVm } from "./vm.ts";
+import type { Failure } from "../failure.ts";
+import type { LuaObject, LuaVm } from "./vm.ts";
 
 /** What timers need from their session. */
 export interface TimerHost {
@@ -14,7 +15,7 @@ export interface TimerHost {
   /** Runs a task as one entry of the session, followed by change detection and a flush. */
   executeInSession(task: () => void): Promise<void>;
   /** Reports a callback's failure to the client (`lua-error`, `lua-timeout`). */
-  timerFailed(failure: LuaFailure): void;
+  timerFailed(failure: Failure): void;
 }
 
 /** The timers of one session. */

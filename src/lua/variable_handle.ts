@@ -6,36 +6,35 @@
  */
 import { fromLua, lauxlib, lua, type LuaCFunction, toLua } from "./fengari.ts";
 import { guard, type LuaObject, type LuaValue, type LuaVm } from "./vm.ts";
-import type { Variable } from "../variables/tree.ts";
+import type { Variable } from "../variables/variable.ts";
 
-/** What handles need from the session. */
+/** What handles need from the session: its live variables by id. */
 export interface HandleHost {
-  variable(id: number): Variable | undefined;
-  setProperty(variable: Variable, name: string, value: string): void;
+  variable(id: number): Variable<LuaValue> | undefined;
 }
 
-/** The handles of one session's variables. */
-export interface Handles {
-  /** The Lua handle of a variable, made once and reused. */
-  handleOf(variable: Variable): LuaObject;
-  /** Drops a destroyed variable's handle. */
-  forget(id: number): void;
-}
+/** Makes the Lua handle of a variable, once; the variable keeps it while it lives. */
+export type HandleOf = (variable: Variable<LuaValue>) => LuaObject;
 
 const ID_KEY = toLua("_id");
 
 /**
- * Makes a function that returns the (cached) Lua handle of a variable.
+ * Makes a function that returns the Lua handle of a variable, kept on the variable.
  *
  * @example
  * ```ts
- * // const handles = createHandles(vm, host); handles.handleOf(variable) -> a Lua table
+ * import { LuaVm } from "./vm.ts";
+ * import { createHandles } from "./variable_handle.ts";
+ * import { Variable } from "../variables/variable.ts";
+ * const vm = new LuaVm();
+ * const app = new Variable<import("./vm.ts").LuaValue>({ id: 1, parent: undefined, origin: "lua" });
+ * const handleOf = createHandles(vm, { variable: (id) => (id === 1 ? app : undefined) });
+ * handleOf(app).kind; // "table"
  * ```
  */
-export function createHandles(vm: LuaVm, host: HandleHost): Handles {
+export function createHandles(vm: LuaVm, host: HandleHost): HandleOf {
   const L = vm.L;
-  const handles = new Map<number, LuaObject>();
-  const target = (L: Parameters<LuaCFunction>[0]): Variable => {
+  const target = (L: Parameters<LuaCFunction>[0]): Variable<LuaValue> => {
     lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
     lua.lua_getfield(L, 1, ID_KEY);
     const id = lua.lua_tonumber(L, -1); // ids beyond 32 bits are stored as floats
@@ -59,7 +58,7 @@ export function createHandles(vm: LuaVm, host: HandleHost): Handles {
       const variable = target(L);
       const name = fromLua(lauxlib.luaL_checklstring(L, 2));
       const value = lua.lua_type(L, 3) <= lua.LUA_TNIL ? "" : fromLua(lauxlib.luaL_tolstring(L, 3));
-      host.setProperty(variable, name, value);
+      variable.setServerProperty(name, value);
       return 0;
     },
     getWrapper: (L) => push(target(L).wrapper, L),
@@ -78,9 +77,9 @@ export function createHandles(vm: LuaVm, host: HandleHost): Handles {
   const metatable = vm.objectAt(-1);
   lua.lua_pop(L, 1);
 
-  const handleOf = (variable: Variable): LuaObject => {
-    const known = handles.get(variable.id);
-    if (known && host.variable(variable.id) === variable) return known;
+  const handleOf = (variable: Variable<LuaValue>): LuaObject => {
+    const known = variable.handle;
+    if (known !== null && typeof known === "object") return known;
     lua.lua_newtable(L);
     vm.push(variable.id, L); // client ids may exceed fengari's 32-bit integers
     lua.lua_setfield(L, -2, ID_KEY);
@@ -88,8 +87,8 @@ export function createHandles(vm: LuaVm, host: HandleHost): Handles {
     lua.lua_setmetatable(L, -2);
     const handle = vm.objectAt(-1);
     lua.lua_pop(L, 1);
-    handles.set(variable.id, handle);
+    variable.handle = handle;
     return handle;
   };
-  return { handleOf, forget: (id) => handles.delete(id) };
+  return handleOf;
 }

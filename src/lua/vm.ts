@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Failure, Result } from "../failure.ts";
 import {
   fromLua,
   lauxlib,
@@ -17,8 +18,7 @@ import {
   type LuaString,
   toLua,
 } from "./fengari.ts";
-import { rawString, type RawValue } from "./raw.ts";
-import { pushCompiled, rememberCompiled } from "./chunk_cache.ts";
+import { pushCompiled, rawString, type RawValue, rememberCompiled } from "./fengari_internals.ts";
 
 /** A Lua value seen from JavaScript. Numbers lose the integer/float distinction. */
 export type LuaValue = null | boolean | number | string | LuaObject;
@@ -34,16 +34,8 @@ export interface LuaObject {
   readonly id: number;
   /** Pushes the object onto a stack of this VM. */
   readonly push: LuaProxy;
-  /** fengari's own object behind the value (opaque), for the fast reads of `raw.ts`. */
+  /** fengari's own object behind the value (opaque), for the fast reads of `fengari_internals.ts`. */
   readonly raw: object;
-}
-
-/** Why a call into Lua failed, using the protocol's error codes. */
-export interface LuaFailure {
-  /** `lua-error` for an error raised by Lua, `lua-timeout` when the instruction budget ran out. */
-  code: "lua-error" | "lua-timeout";
-  /** The Lua message, with a traceback for `lua-error`. */
-  description: string;
 }
 
 /** Options of {@link LuaVm}. */
@@ -81,7 +73,7 @@ const KIND_BY_TYPE = new Map<number, LuaObjectKind>([
  * const vm = new LuaVm();
  * vm.beginEntry();
  * const result = vm.evaluate("return 1 + 2", "=example");
- * // result is { ok: true, values: [3] }
+ * // result is { ok: true, value: [3] }
  * ```
  */
 export class LuaVm {
@@ -120,6 +112,11 @@ export class LuaVm {
   beginEntry(): void {
     this.#steps = 0;
     this.#timedOut = false;
+  }
+
+  /** Empties the main thread's stack (between tasks nothing lives on it). */
+  resetStack(): void {
+    lua.lua_settop(this.L, 0);
   }
 
   /** Drops every JavaScript-side reference; the state must not be used afterwards. */
@@ -189,7 +186,7 @@ export class LuaVm {
   }
 
   /**
-   * Reads a value cell from `raw.ts` as {@link read} would; `undefined` for an object this VM has
+   * Reads a value cell from `fengari_internals.ts` as {@link read} would; `undefined` for an object this VM has
    * not seen yet (the caller then reads it through the API, which registers it).
    */
   fromRaw(cell: RawValue): LuaValue | undefined {
@@ -260,11 +257,12 @@ export class LuaVm {
   }
 
   /**
-   * Calls the function below `nargs` arguments on the stack, protected, with a traceback.
+   * Calls the function below `nargs` arguments on the stack, protected, with a traceback
+   * (`lua-error`), or `lua-timeout` when the instruction budget ran out.
    * On success the results are left on the stack and `null` is returned; on failure nothing is
    * left and the failure is returned.
    */
-  pcall(nargs: number, nresults: number, L: LuaState = this.L): LuaFailure | null {
+  pcall(nargs: number, nresults: number, L: LuaState = this.L): Failure | null {
     const base = lua.lua_gettop(L) - nargs;
     lua.lua_pushcfunction(L, traceback);
     lua.lua_insert(L, base);
@@ -284,8 +282,8 @@ export class LuaVm {
   }
 
   /** Compiles text (never binary chunks) and pushes the function, or returns the syntax error. */
-  loadText(code: string, chunkName: string, L: LuaState = this.L): LuaFailure | null {
-    // The same text under the same name is compiled once per process (see chunk_cache.ts).
+  loadText(code: string, chunkName: string, L: LuaState = this.L): Failure | null {
+    // The same text under the same name is compiled once per process (see fengari_internals.ts).
     if (pushCompiled(L, code, chunkName)) return null;
     const bytes = toLua(code);
     const status = lauxlib.luaL_loadbufferx(L, bytes, bytes.length, toLua(chunkName), toLua("t"));
@@ -302,7 +300,7 @@ export class LuaVm {
   evaluate(
     code: string,
     chunkName = "=eval",
-  ): { ok: true; values: LuaValue[] } | { ok: false; failure: LuaFailure } {
+  ): Result<LuaValue[]> {
     const L = this.L;
     const top = lua.lua_gettop(L);
     const failure = this.loadText(code, chunkName) ?? this.pcall(0, lua.LUA_MULTRET);
@@ -310,7 +308,7 @@ export class LuaVm {
     const values: LuaValue[] = [];
     for (let i = top + 1; i <= lua.lua_gettop(L); i++) values.push(this.read(i));
     lua.lua_settop(L, top);
-    return { ok: true, values };
+    return { ok: true, value: values };
   }
 
   /** Calls a Lua function value with arguments, returning its first `nresults` results. */
@@ -318,7 +316,7 @@ export class LuaVm {
     fn: LuaValue,
     args: readonly LuaValue[],
     nresults = 1,
-  ): { ok: true; values: LuaValue[] } | { ok: false; failure: LuaFailure } {
+  ): Result<LuaValue[]> {
     const L = this.L;
     const top = lua.lua_gettop(L);
     this.push(fn);
@@ -328,7 +326,7 @@ export class LuaVm {
     const values: LuaValue[] = [];
     for (let i = top + 1; i <= top + nresults; i++) values.push(this.read(i));
     lua.lua_settop(L, top);
-    return { ok: true, values };
+    return { ok: true, value: values };
   }
 
   /** Sets a global to a JavaScript function whose JavaScript exceptions become Lua errors. */

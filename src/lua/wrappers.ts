@@ -4,32 +4,11 @@
  *
  * @module
  */
-import type { Logger } from "../log.ts";
-import type { Variable } from "../variables/tree.ts";
-import { typeOf } from "../variables/value_json.ts";
 import { toLua } from "./fengari.ts";
-import { callMethod, getField, type NavigationFailure } from "./navigate.ts";
-import { ITEMS_KEY, VIEW_LIST } from "./prototypes.ts";
-import type { Handles } from "./variable_handle.ts";
+import { getField } from "./navigate.ts";
 import type { LuaValue, LuaVm } from "./vm.ts";
 
 const NEW_KEY = toLua("new");
-const DESTROY_KEY = toLua("destroy");
-
-/** Makes and disposes of wrappers; implemented by the session, which owns the Lua side. */
-export interface WrapperHost {
-  /** The wrapper for a variable whose value changed (may return the existing one). */
-  wrap(variable: Variable, name: string): { ok: true; value: LuaValue } | {
-    ok: false;
-    failure: NavigationFailure;
-  };
-  /** Runs a replaced or destroyed wrapper's `destroy` method, if any. */
-  dispose(variable: Variable, wrapper: LuaValue): void;
-  /** The value a wrapper shows on the wire (the wrapper itself unless it is a list). */
-  wireValue(wrapper: LuaValue): LuaValue;
-  /** The `type` a wrapper reports. */
-  wrapperType(wrapper: LuaValue, name: string): string;
-}
 
 /**
  * Wrapper factories of one session.
@@ -41,7 +20,7 @@ export interface WrapperHost {
  * const vm = new LuaVm();
  * const registry = new WrapperRegistry(vm);
  * const factory = vm.evaluate("return {new = function(self, v) return {} end}");
- * if (factory.ok) registry.register("Upper", factory.values[0] ?? null);
+ * if (factory.ok) registry.register("Upper", factory.value[0] ?? null);
  * registry.find("Upper"); // the factory table
  * ```
  */
@@ -92,55 +71,4 @@ export class WrapperRegistry {
     }
     return value;
   }
-}
-
-/**
- * The session's wrapper mechanism: calls factories found in the registry with a variable's
- * handle, disposes of replaced wrappers, and says what a wrapper shows on the wire.
- *
- * @example
- * ```ts
- * // const host = createWrapperHost(vm, registry, handles, log);
- * // host.wrap(variable, "lua.ViewList");
- * ```
- */
-export function createWrapperHost(
-  vm: LuaVm,
-  registry: WrapperRegistry,
-  handles: Handles,
-  log: Logger,
-): WrapperHost {
-  return {
-    wrap(variable, name) {
-      const factory = registry.find(name);
-      if (factory === undefined) {
-        return {
-          ok: false,
-          failure: { code: "lua-error", description: `Unknown wrapper '${name}'` },
-        };
-      }
-      const handle = handles.handleOf(variable);
-      if (factory !== null && typeof factory === "object" && factory.kind === "function") {
-        const result = vm.call(factory, [handle], 1);
-        return result.ok ? { ok: true, value: result.values[0] ?? null } : result;
-      }
-      return callMethod(vm, factory, NEW_KEY, "new", [handle]);
-    },
-    dispose(variable, wrapper) {
-      handles.forget(variable.id);
-      const method = getField(vm, wrapper, DESTROY_KEY);
-      if (!method.ok || method.value === null) return;
-      const result = vm.call(method.value, [wrapper], 0);
-      if (!result.ok) log.warn(`Wrapper destroy failed: ${result.failure.description}`);
-    },
-    // A list wrapper shows its items (an array) so a ui-viewlist can bind through it.
-    wireValue(wrapper) {
-      if (typeOf(vm, wrapper) !== VIEW_LIST) return wrapper;
-      const items = getField(vm, wrapper, ITEMS_KEY);
-      return items.ok ? items.value : null;
-    },
-    wrapperType(wrapper, name) {
-      return typeOf(vm, wrapper) || name;
-    },
-  };
 }

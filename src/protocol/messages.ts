@@ -4,24 +4,8 @@
  *
  * @module
  */
-import { splitPriority } from "../variables/tree.ts";
-
-/** The error codes of SPEC 12. */
-export type ErrorCode =
-  | "bad-message"
-  | "unknown-type"
-  | "not-found"
-  | "duplicate-id"
-  | "bad-access"
-  | "path-failure"
-  | "lua-error"
-  | "lua-timeout"
-  | "forbidden"
-  | "too-large"
-  | "limit";
-
-/** A property map as sent on the wire. */
-export type Properties = Record<string, string>;
+import { type Failure, FailureError } from "../failure.ts";
+import { type Properties, splitPriority } from "../variables/variable.ts";
 
 /** `create`: the frontend binds a new variable. */
 export interface CreateMessage {
@@ -56,66 +40,18 @@ export type ClientMessage = CreateMessage | UpdateMessage | VarMessage;
 export type ServerMessage =
   | { type: "update"; data: { varId: number; value?: unknown; properties?: Properties } }
   | { type: "destroy"; data: { varId: number } }
-  | { type: "error"; data: ErrorData };
-
-/** The body of an `error` message. */
-export interface ErrorData {
-  varId?: number;
-  code: ErrorCode;
-  description: string;
-}
+  | { type: "error"; data: Failure };
 
 /** A frame's messages, each either valid or already turned into the error to answer. */
 export interface ParsedFrame {
   userEvent: boolean;
-  items: (ClientMessage | { error: ErrorData })[];
+  items: (ClientMessage | { error: Failure })[];
 }
 
 /** Limits applied while parsing. */
 export interface ParseLimits {
   maxFrameBytes: number;
   maxMessagesPerFrame: number;
-}
-
-/**
- * A protocol error raised by the handlers; it becomes an `error` message and the session goes on.
- *
- * @example
- * ```ts
- * import { ProtocolError } from "./messages.ts";
- * throw new ProtocolError("not-found", "Variable 7 does not exist", 7);
- * ```
- */
-export class ProtocolError extends Error {
-  /** The SPEC 12 code. */
-  readonly code: ErrorCode;
-  /** The variable concerned, if any. */
-  readonly varId?: number;
-
-  /** Creates an error with a code, a sentence-case description and an optional variable. */
-  constructor(code: ErrorCode, description: string, varId?: number) {
-    super(description);
-    this.code = code;
-    this.varId = varId;
-  }
-
-  /** The body of the `error` message that reports this error. */
-  toData(): ErrorData {
-    return errorData(this.code, this.message, this.varId);
-  }
-}
-
-/**
- * Builds the body of an `error` message, leaving out `varId` when no variable is concerned.
- *
- * @example
- * ```ts
- * import { errorData } from "./messages.ts";
- * errorData("not-found", "Variable 7 does not exist", 7);
- * ```
- */
-export function errorData(code: ErrorCode, description: string, varId?: number): ErrorData {
-  return varId === undefined ? { code, description } : { varId, code, description };
 }
 
 const MESSAGE_TYPES = new Set(["create", "update", "destroy", "watch", "unwatch"]);
@@ -136,27 +72,27 @@ const MESSAGE_TYPES = new Set(["create", "update", "destroy", "watch", "unwatch"
  */
 export function parseFrame(text: string, limits: ParseLimits): ParsedFrame {
   if (exceedsBytes(text, limits.maxFrameBytes)) {
-    throw new ProtocolError("too-large", `Frame exceeds ${limits.maxFrameBytes} bytes`);
+    throw new FailureError("too-large", `Frame exceeds ${limits.maxFrameBytes} bytes`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ProtocolError("bad-message", "Frame is not valid JSON");
+    throw new FailureError("bad-message", "Frame is not valid JSON");
   }
   let userEvent = false;
   let messages: unknown[];
   if (Array.isArray(json)) messages = json;
   else if (isRecord(json) && "messages" in json) {
     if (!Array.isArray(json.messages)) {
-      throw new ProtocolError("bad-message", "Frame field 'messages' must be an array");
+      throw new FailureError("bad-message", "Frame field 'messages' must be an array");
     }
     messages = json.messages;
     userEvent = json.userEvent === true;
   } else if (isRecord(json)) messages = [json];
-  else throw new ProtocolError("bad-message", "Frame must be an object or an array");
+  else throw new FailureError("bad-message", "Frame must be an object or an array");
   if (messages.length > limits.maxMessagesPerFrame) {
-    throw new ProtocolError(
+    throw new FailureError(
       "limit",
       `Frame has ${messages.length} messages; the limit is ${limits.maxMessagesPerFrame}`,
     );
@@ -165,7 +101,7 @@ export function parseFrame(text: string, limits: ParseLimits): ParsedFrame {
     try {
       return parseMessage(message);
     } catch (error) {
-      if (error instanceof ProtocolError) return { error: error.toData() };
+      if (error instanceof FailureError) return { error: error.failure };
       throw error;
     }
   });
@@ -182,25 +118,25 @@ export function parseFrame(text: string, limits: ParseLimits): ParsedFrame {
  * ```
  */
 export function parseMessage(message: unknown): ClientMessage {
-  if (!isRecord(message)) throw new ProtocolError("bad-message", "Message must be an object");
+  if (!isRecord(message)) throw new FailureError("bad-message", "Message must be an object");
   const { type, data } = message;
   if (typeof type !== "string") {
-    throw new ProtocolError("bad-message", "Message field 'type' must be a string");
+    throw new FailureError("bad-message", "Message field 'type' must be a string");
   }
   if (!MESSAGE_TYPES.has(type)) {
-    throw new ProtocolError("unknown-type", `Unknown message type '${type.slice(0, 40)}'`);
+    throw new FailureError("unknown-type", `Unknown message type '${type.slice(0, 40)}'`);
   }
   if (!isRecord(data)) {
-    throw new ProtocolError("bad-message", `Message '${type}' needs a 'data' object`);
+    throw new FailureError("bad-message", `Message '${type}' needs a 'data' object`);
   }
   if (type === "create") {
     const id = integerField(data, "id", type);
-    if (id < 2) throw new ProtocolError("bad-message", "Created variable ids start at 2", id);
+    if (id < 2) throw new FailureError("bad-message", "Created variable ids start at 2", id);
     const parentId = integerField(data, "parentId", type);
     const properties = data.properties === undefined ? {} : propertiesField(data.properties, id);
     const hasPath = Object.keys(properties).some((name) => splitPriority(name)[0] === "path");
     if (parentId !== 0 && !hasPath) {
-      throw new ProtocolError("bad-message", "A child variable needs a 'path' property", id);
+      throw new FailureError("bad-message", "A child variable needs a 'path' property", id);
     }
     const create: CreateMessage = {
       type,
@@ -237,14 +173,14 @@ function exceedsBytes(text: string, max: number): boolean {
 function integerField(data: Record<string, unknown>, name: string, type: string): number {
   const value = data[name];
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
-    throw new ProtocolError("bad-message", `Message '${type}' needs an integer '${name}'`);
+    throw new FailureError("bad-message", `Message '${type}' needs an integer '${name}'`);
   }
   return value;
 }
 
 function propertiesField(value: unknown, varId: number): Properties {
   if (!isRecord(value)) {
-    throw new ProtocolError("bad-message", "Field 'properties' must be an object", varId);
+    throw new FailureError("bad-message", "Field 'properties' must be an object", varId);
   }
   const properties: Properties = {};
   for (const [name, property] of Object.entries(value)) {
@@ -253,7 +189,7 @@ function propertiesField(value: unknown, varId: number): Properties {
     else if (typeof property === "number" || typeof property === "boolean") {
       properties[name] = String(property);
     } else {
-      throw new ProtocolError("bad-message", `Property '${name}' must be a string`, varId);
+      throw new FailureError("bad-message", `Property '${name}' must be a string`, varId);
     }
   }
   return properties;

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Context, Hono } from "hono";
-import type { Variable } from "../variables/tree.ts";
+import type { Variable } from "../variables/variable.ts";
 
 /**
  * What the debug view reads from a session (a `LuaSession` has it).
@@ -16,14 +16,15 @@ import type { Variable } from "../variables/tree.ts";
  * ```ts
  * import type { DebuggableSession } from "./debug.ts";
  * import { VariableTree } from "../variables/tree.ts";
- * const session: DebuggableSession = { vendedId: "1", backend: { tree: new VariableTree() } };
+ * const tree = new VariableTree();
+ * const session: DebuggableSession = { vendedId: "1", variables: () => tree.walk() };
  * ```
  */
 export interface DebuggableSession {
   /** The session's vended id. */
   readonly vendedId: string;
-  /** The session's variables. */
-  readonly backend: { readonly tree: { walk(): IterableIterator<Variable>; size: number } };
+  /** The session's variables, parents before children. */
+  variables(): Iterable<Variable<unknown>>;
 }
 
 /**
@@ -122,13 +123,13 @@ const HTML_VALUE_LIMIT = 4000;
  * import { VariableTree } from "../variables/tree.ts";
  * const tree = new VariableTree();
  * tree.add({ id: 1, parent: undefined, origin: "lua" });
- * snapshotSession({ vendedId: "1", backend: { tree } }).variables[0]?.id; // 1
+ * snapshotSession({ vendedId: "1", variables: () => tree.walk() }).variables[0]?.id; // 1
  * ```
  */
 export function snapshotSession(session: DebuggableSession): SessionSnapshot {
   const depths = new Map<number, number>();
   const variables: VariableSnapshot[] = [];
-  for (const variable of session.backend.tree.walk()) {
+  for (const variable of session.variables()) {
     const depth = variable.parent ? (depths.get(variable.parent.id) ?? 0) + 1 : 0;
     depths.set(variable.id, depth);
     variables.push({
@@ -141,8 +142,8 @@ export function snapshotSession(session: DebuggableSession): SessionSnapshot {
       access: variable.access,
       properties: Object.fromEntries(variable.properties),
       type: variable.sentType ?? null,
-      json: variable.json ?? null,
-      watchers: variable.watchers,
+      json: variable.sentJson ?? null,
+      watchers: variable.watchCount,
       lastError: variable.lastError ?? null,
     });
   }

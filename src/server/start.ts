@@ -151,7 +151,12 @@ export async function startServer(
   }
   const port = await listening.promise;
   const hotload = config.hotload
-    ? watchSite({ site, sessions: () => manager.sessions(), log })
+    ? watchSite({
+      site,
+      luaChanged: (file) => manager.reloadFile(file),
+      viewdefChanged: (key) => manager.resendViewdef(key),
+      log,
+    })
     : undefined;
   log.info(`Serving ${config.dir ?? "the embedded app"} on ${urlOf(config.host, port)}`);
   log.debug(`Options: ${JSON.stringify({ ...config, port })}`);
@@ -163,15 +168,11 @@ export async function startServer(
   const stop = async () => {
     closing = true;
     hotload?.close();
-    const sessions = [...manager.sessions()];
     log.info(
-      `Shutting down: ${manager.connectionCount} connections, ${sessions.length} sessions`,
+      `Shutting down: ${manager.connectionCount} connections, ${manager.sessionCount} sessions`,
     );
     // Frames already queued run to the end, so their results reach the client below.
-    await within(
-      DRAIN_TIMEOUT_MS,
-      Promise.all(sessions.map((session) => session.executor.run(() => {}).catch(() => {}))),
-    );
+    await within(DRAIN_TIMEOUT_MS, manager.drain());
     manager.shutdown(); // flushes, closes each socket with 1012, cancels timers, drops the VMs
     await within(CLOSE_TIMEOUT_MS, allClosed(sockets));
     await server.shutdown();

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import { errorData, ProtocolError } from "../protocol/messages.ts";
+import { FailureError, newFailure } from "../failure.ts";
+import { errorFrame } from "../protocol/outgoing.ts";
 import type { Connection, SessionManager } from "../session/manager.ts";
 
 /** Close code for a session refused because the server is full or closing. */
@@ -44,16 +45,15 @@ export function attachSocket(
         close: (code, reason) => socket.close(code, reason),
       });
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      socket.send(JSON.stringify([{ type: "error", data: error.toData() }]));
+      if (!(error instanceof FailureError)) throw error;
+      socket.send(errorFrame(error.failure));
       socket.close(TRY_AGAIN_LATER, error.message.slice(0, 100));
     }
   });
   socket.onmessage = guarded("message", (event: MessageEvent) => {
     if (!connection) return;
     if (typeof event.data !== "string") {
-      const error = errorData("bad-message", "Frames must be text, not binary");
-      socket.send(JSON.stringify([{ type: "error", data: error }]));
+      socket.send(errorFrame(newFailure("bad-message", "Frames must be text, not binary")));
       return;
     }
     connection.receive(event.data).catch((error) => log.error(`Frame failed: ${error}`));

@@ -1,46 +1,32 @@
 /**
  * The per-session backend: applies client messages to the variable tree (create, update,
  * destroy, watch, unwatch), tracks watches and queues what to send; change detection after each
- * batch (the seed's AfterBatch) is delegated to `change_detection.ts`.
+ * batch (the seed's AfterBatch) is the variable layer's.
  *
- * It knows Lua values only through the VM and the navigation helpers; it knows nothing of
- * sockets.
+ * It reaches live values only through a {@link ValueWorld}, and knows nothing of sockets.
  *
  * @module
  */
-import { jsonToLua } from "../lua/json.ts";
-import { type NavigationFailure, writeSegments } from "../lua/navigate.ts";
-import type { LuaValue, LuaVm } from "../lua/vm.ts";
-import { emptyOutgoing, type Outgoing } from "../protocol/batcher.ts";
+import { type Failure, FailureError } from "../failure.ts";
+import { emptyOutgoing, type Outgoing } from "../protocol/outgoing.ts";
+import type { ClientMessage, CreateMessage, UpdateMessage } from "../protocol/messages.ts";
+import { ChangeDetector, pathBase } from "../variables/change_detection.ts";
+import { lastSegment, type Path } from "../variables/path.ts";
+import { VariableTree } from "../variables/tree.ts";
+import type { ValueWorld } from "../variables/value_world.ts";
 import {
-  type ClientMessage,
-  type CreateMessage,
-  type ErrorData,
-  type Properties,
-  ProtocolError,
-  type UpdateMessage,
-} from "../protocol/messages.ts";
-import { lastSegment, parsePath, type Path, PathSyntaxError } from "../variables/path.ts";
-import {
-  type Access,
+  accessFor,
+  parseVariablePath,
   type Priority,
+  type Properties,
   splitPriority,
-  type Variable,
-  VariableTree,
-} from "../variables/tree.ts";
-import { valueJson } from "../variables/value_json.ts";
-import type { WrapperHost } from "../lua/wrappers.ts";
-import { ChangeDetector, readable } from "./change_detection.ts";
+  Variable,
+} from "../variables/variable.ts";
 
 /** Hooks the session supplies for property changes made by the client. */
-export interface BackendHooks {
-  /** Called after the client set a property (after it is stored). */
-  propertyChanged(variable: Variable, name: string, value: string): void;
-  /** `create=NAME`: a new instance of a presenter type. */
-  instantiate(name: string): { ok: true; value: LuaValue } | {
-    ok: false;
-    failure: NavigationFailure;
-  };
+export interface BackendHooks<V> {
+  /** Called after the client set a property (after it is stored); may throw a FailureError. */
+  propertyChanged(variable: Variable<V>, name: string, value: string): void;
 }
 
 /** Options of {@link Backend}. */
@@ -48,36 +34,37 @@ export interface BackendOptions {
   maxVariables: number;
 }
 
-const ACCESS = new Set<Access>(["r", "w", "rw", "action"]);
-
 /**
  * Applies messages to one session's variables and computes the updates to send.
  *
  * @example
- * ```ts
- * // See tests/session/backend_test.ts: a Backend is made by the LuaSession.
+ * ```ts ignore
+ * // tests/session/backend_test.ts drives one through a LuaSession.
+ * const backend = new Backend(world, { propertyChanged: () => {} }, { maxVariables: 1000 });
+ * backend.handle({ type: "watch", data: { varId: 1 } });
+ * const out = backend.afterBatch(new Set());
  * ```
  */
-export class Backend {
+export class Backend<V> {
   /** The session's variables. */
-  readonly tree = new VariableTree();
-  readonly #vm: LuaVm;
-  readonly #detector: ChangeDetector;
-  readonly #hooks: BackendHooks;
+  readonly tree = new VariableTree<V>();
+  readonly #world: ValueWorld<V>;
+  readonly #detector: ChangeDetector<V>;
+  readonly #hooks: BackendHooks<V>;
   readonly #options: BackendOptions;
   #pending = emptyOutgoing();
-  #nextLuaId = -1;
+  #nextAppId = -1;
 
-  /** Creates a backend over a VM. */
-  constructor(vm: LuaVm, wrappers: WrapperHost, hooks: BackendHooks, options: BackendOptions) {
-    this.#vm = vm;
-    this.#detector = new ChangeDetector(vm, wrappers);
+  /** Creates a backend over a value world. */
+  constructor(world: ValueWorld<V>, hooks: BackendHooks<V>, options: BackendOptions) {
+    this.#world = world;
+    this.#detector = new ChangeDetector(world);
     this.#hooks = hooks;
     this.#options = options;
   }
 
   /** Queues an error for the next flush. */
-  reportError(error: ErrorData): void {
+  reportError(error: Failure): void {
     this.#pending.errors.push(error);
   }
 
@@ -90,43 +77,36 @@ export class Backend {
         case "update":
           return this.#update(message);
         case "destroy":
-          return this.#destroy(this.#requireFrontend(message.data.varId));
-        case "watch": {
-          const variable = this.#require(message.data.varId);
-          variable.watchers++;
-          variable.resendAll = true;
-          return;
-        }
-        case "unwatch": {
-          const variable = this.#require(message.data.varId);
-          variable.watchers = Math.max(0, variable.watchers - 1);
-          return;
-        }
+          return this.destroyVariable(this.#requireFrontend(message.data.varId));
+        case "watch":
+          return this.#require(message.data.varId).watch();
+        case "unwatch":
+          return this.#require(message.data.varId).unwatch();
       }
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.reportError(error.toData());
+      if (!(error instanceof FailureError)) throw error;
+      this.reportError(error.failure);
     }
   }
 
-  #require(id: number): Variable {
+  #require(id: number): Variable<V> {
     const variable = this.tree.get(id);
-    if (!variable) throw new ProtocolError("not-found", `Variable ${id} does not exist`, id);
+    if (!variable) throw new FailureError("not-found", `Variable ${id} does not exist`, id);
     return variable;
   }
 
   /** Lua's own variables (the app variable, `createVariable`) are Lua's to destroy. */
-  #requireFrontend(id: number): Variable {
+  #requireFrontend(id: number): Variable<V> {
     const variable = this.#require(id);
     if (variable.origin === "lua") {
-      throw new ProtocolError("bad-access", `Variable ${id} belongs to Lua`, id);
+      throw new FailureError("bad-access", `Variable ${id} belongs to Lua`, id);
     }
     return variable;
   }
 
   #checkCapacity(id?: number): void {
     if (this.tree.size >= this.#options.maxVariables) {
-      throw new ProtocolError(
+      throw new FailureError(
         "limit",
         `Session has ${this.tree.size} variables; the limit is ${this.#options.maxVariables}`,
         id,
@@ -134,13 +114,14 @@ export class Backend {
     }
   }
 
+  /** A frontend `create`: everything is validated (and a `create=` instance made) first. */
   #create(message: CreateMessage): void {
     const { id, parentId, nowatch, unbound } = message.data;
-    if (this.tree.get(id)) throw new ProtocolError("duplicate-id", `Variable ${id} exists`, id);
+    if (this.tree.get(id)) throw new FailureError("duplicate-id", `Variable ${id} exists`, id);
     this.#checkCapacity(id);
     const parent = parentId === 0 ? undefined : this.tree.get(parentId);
     if (parentId !== 0 && !parent) {
-      throw new ProtocolError("not-found", `Parent variable ${parentId} does not exist`, id);
+      throw new FailureError("not-found", `Parent variable ${parentId} does not exist`, id);
     }
     const { properties, priorities } = splitProperties(message.data.properties);
     let path: Path | undefined;
@@ -152,7 +133,16 @@ export class Backend {
       }
     }
     const access = accessFor(properties.get("access"), path, id);
-    const variable = this.tree.add({
+    const presenter = properties.get("create");
+    let value: V | null = null;
+    if (presenter !== undefined) {
+      // The new instance is the variable's value; its path, if any, is not read.
+      value = FailureError.unwrap(this.#world.instantiate(presenter), id);
+      path = undefined;
+    } else if (message.data.value !== undefined) {
+      value = this.#world.decode(message.data.value);
+    }
+    const variable = new Variable<V>({
       id,
       parent,
       origin: "frontend",
@@ -160,17 +150,10 @@ export class Backend {
       propertyPriority: priorities,
       path,
       access,
-      value: message.data.value === undefined ? null : jsonToLua(this.#vm, message.data.value),
+      value,
+      watched: !nowatch,
     });
-    if (!nowatch) variable.watchers = 1;
-    const presenter = properties.get("create");
-    if (presenter !== undefined) {
-      // The new instance is the variable's value; its path, if any, is not read.
-      variable.path = undefined;
-      const made = this.#hooks.instantiate(presenter);
-      if (!made.ok) throw failureError(made.failure, id);
-      variable.value = made.value;
-    }
+    this.tree.insert(variable);
   }
 
   #update(message: UpdateMessage): void {
@@ -178,81 +161,62 @@ export class Backend {
     if (message.data.properties) this.#setClientProperties(variable, message.data.properties);
     if (!message.data.hasValue) return;
     if (variable.access === "r") {
-      throw new ProtocolError("bad-access", `Variable ${variable.id} is read-only`, variable.id);
+      throw new FailureError("bad-access", `Variable ${variable.id} is read-only`, variable.id);
     }
-    const value = jsonToLua(this.#vm, message.data.value);
+    const world = this.#world;
+    const value = world.decode(message.data.value);
     if (!variable.path) {
-      variable.value = value;
+      variable.assign(value);
     } else {
       const last = lastSegment(variable.path);
       const callOnly = variable.access === "action" && last?.kind === "call" && !last.withValue;
-      const written = writeSegments(
-        this.#vm,
-        this.#detector.base(variable),
-        variable.path.segments,
-        value,
-        callOnly,
-      );
-      if (!written.ok) throw failureError(written.failure, variable.id);
+      const written = world.write(pathBase(variable), variable.path, value, callOnly);
+      FailureError.unwrap(written, variable.id);
     }
     // No echo: the writer already shows this value.
-    if (readable(variable) && !variable.wrapper) variable.json = valueJson(this.#vm, value);
+    if (variable.readable && variable.wrapper === null) {
+      variable.recordClientWrite(world.encode(value));
+    }
   }
 
-  #setClientProperties(variable: Variable, properties: Properties): void {
+  #setClientProperties(variable: Variable<V>, properties: Properties): void {
     for (const [raw, value] of Object.entries(properties)) {
       const [name, priority] = splitPriority(raw);
-      if (priority !== undefined) variable.propertyPriority.set(name, priority);
-      if (name === "path") {
-        variable.path = parseVariablePath(value, variable.id);
-        variable.json = undefined;
-      } else if (name === "access") {
-        variable.access = accessFor(value, variable.path, variable.id);
-      }
-      variable.properties.set(name, value);
+      variable.setClientProperty(name, value, priority);
       this.#hooks.propertyChanged(variable, name, value);
     }
   }
 
-  #destroy(variable: Variable): void {
+  /** Removes a variable and its subtree, telling the client. */
+  destroyVariable(variable: Variable<V>): void {
     for (const removed of this.tree.remove(variable)) {
       this.#detector.disposeWrapper(removed);
       this.#pending.destroys.push(removed.id);
     }
   }
 
-  /** Creates a variable from Lua: id 1 for the app, else the next negative id. */
-  createLuaVariable(
-    parent: Variable | undefined,
-    value: LuaValue,
+  /** Creates a variable for Lua: id 1 for the app, else the next negative id. */
+  createAppVariable(
+    parent: Variable<V> | undefined,
+    value: V | null,
     props: Map<string, string>,
     id?: number,
-  ): Variable {
+  ): Variable<V> {
     this.#checkCapacity();
-    const variableId = id ?? this.#nextLuaId--;
-    const path = props.has("path") ? parseVariablePath(props.get("path") as string) : undefined;
-    return this.tree.add({
-      id: variableId,
+    const pathText = props.get("path");
+    const path = pathText === undefined ? undefined : parseVariablePath(pathText);
+    // Without a path the value is Lua's to set: read-only for the client unless props say so.
+    const access = accessFor(props.get("access") ?? (path ? undefined : "r"), path);
+    const variable = new Variable<V>({
+      id: id ?? this.#nextAppId--,
       parent,
       origin: "lua",
       properties: props,
       path,
-      // Without a path the value is Lua's to set: read-only for the client unless props say so.
-      access: accessFor(props.get("access") ?? (path ? undefined : "r"), path),
+      access,
       value,
     });
-  }
-
-  /** Removes a variable and its subtree, telling the client. */
-  destroyVariable(variable: Variable): void {
-    this.#destroy(variable);
-  }
-
-  /** Sets a property from the server side; it is sent with the next flush. */
-  setProperty(variable: Variable, name: string, value: string): void {
-    if (variable.properties.get(name) === value) return;
-    variable.properties.set(name, value);
-    variable.changedProperties.add(name);
+    return this.tree.insert(variable);
   }
 
   /**
@@ -261,22 +225,12 @@ export class Backend {
    */
   connectionClosed(): void {
     for (const variable of [...this.tree.values()]) {
-      if (variable.origin === "frontend" && this.tree.get(variable.id)) {
+      if (variable.origin === "frontend" && this.tree.get(variable.id) === variable) {
         for (const removed of this.tree.remove(variable)) this.#detector.disposeWrapper(removed);
       }
     }
-    for (const variable of this.tree.values()) {
-      variable.watchers = 0;
-      variable.json = undefined;
-      variable.sentType = undefined;
-      variable.lastError = undefined;
-    }
+    for (const variable of this.tree.values()) variable.forgetConnection();
     this.#pending = emptyOutgoing();
-  }
-
-  /** The value that child paths start from: the wrapper when there is one, else the value. */
-  navigationValue(variable: Variable): LuaValue {
-    return this.#detector.navigationValue(variable);
   }
 
   /**
@@ -303,36 +257,4 @@ function splitProperties(raw: Properties): {
     if (priority !== undefined) priorities.set(bare, priority);
   }
   return { properties, priorities };
-}
-
-function parseVariablePath(text: string, id?: number): Path {
-  try {
-    return parsePath(text);
-  } catch (error) {
-    if (error instanceof PathSyntaxError) {
-      throw new ProtocolError("path-failure", error.message, id);
-    }
-    throw error;
-  }
-}
-
-function accessFor(raw: string | undefined, path: Path | undefined, id?: number): Access {
-  const last = path ? lastSegment(path) : undefined;
-  const isSetter = last?.kind === "call" && last.withValue;
-  const isGetter = last?.kind === "call" && !last.withValue;
-  const access = (raw ?? (isSetter ? "action" : "rw")) as Access;
-  if (!ACCESS.has(access)) {
-    throw new ProtocolError("bad-access", `Unknown access '${raw}'`, id);
-  }
-  if (isGetter && access === "w") {
-    throw new ProtocolError("bad-access", "A path ending in '()' must be r, rw or action", id);
-  }
-  if (isSetter && access !== "w" && access !== "action") {
-    throw new ProtocolError("bad-access", "A path ending in '(_)' must be w or action", id);
-  }
-  return access;
-}
-
-function failureError(failure: NavigationFailure, varId: number): ProtocolError {
-  return new ProtocolError(failure.code, failure.description, varId);
 }

@@ -1,37 +1,32 @@
 /**
- * The seed card's `LuaSession`: one browser session's isolated Lua VM, its `session` table, app
- * variable and app object, variable store (the backend), wrapper registry, presenter types and a
- * serial executor for all of its Lua work.
+ * The seed card's `LuaSession`: one browser session's isolated Lua VM with its `session` API,
+ * program, variables (the backend) and serial executor, wired together here and nowhere else.
  *
- * Transport-agnostic: it turns parsed frames into {@link Outgoing} batches and hands background
- * output (timers, reloads) to an `emit` callback that the session manager connects.
+ * Transport-agnostic: every answer and every background change (timers, reloads) goes to one
+ * output sink that the session manager attaches for the live connection.
  *
  * @module
  */
-import { type ApiHost, installApi, type LuaLogLevel, type SessionFunctions } from "../lua/api.ts";
-import { lua, toLua } from "../lua/fengari.ts";
-import { callMethod, getField } from "../lua/navigate.ts";
+import { type Failure, FailureError, newFailure, type Result } from "../failure.ts";
+import { installApi } from "../lua/api.ts";
+import { createLuaWorld } from "../lua/lua_world.ts";
+import { getField } from "../lua/navigate.ts";
+import { createProgram, type Program } from "../lua/program.ts";
 import { type AppModel, installAppModel, LUA_PROPERTY, VIEW_LIST } from "../lua/prototypes.ts";
 import { openSandbox } from "../lua/sandbox.ts";
 import { createTimers, type Timers } from "../lua/timers.ts";
-import { createHandles } from "../lua/variable_handle.ts";
-import { type LuaFailure, type LuaObject, type LuaValue, LuaVm } from "../lua/vm.ts";
-import { createWrapperHost, WrapperRegistry } from "../lua/wrappers.ts";
+import { type LuaValue, LuaVm } from "../lua/vm.ts";
+import { toLua } from "../lua/fengari.ts";
+import { WrapperRegistry } from "../lua/wrappers.ts";
 import type { Logger } from "../log.ts";
-import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/batcher.ts";
-import {
-  type ClientMessage,
-  type CreateMessage,
-  errorData,
-  type ParsedFrame,
-  ProtocolError,
-  type UpdateMessage,
-} from "../protocol/messages.ts";
+import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/outgoing.ts";
+import type { ParsedFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
-import type { Variable } from "../variables/tree.ts";
+import type { Variable } from "../variables/variable.ts";
 import { Backend } from "./backend.ts";
 import { createExecutor, type Executor } from "./executor.ts";
+import { createSessionApi, type SessionApi } from "./session_api.ts";
 
 /** Options of {@link LuaSession.create}. */
 export interface LuaSessionOptions {
@@ -41,11 +36,13 @@ export interface LuaSessionOptions {
   instructionBudget: number;
   maxVariables: number;
   inlineLua: boolean;
-  /** Extra `session` functions (prototypes, timers) made per session. */
-  extensions?: (session: LuaSession) => SessionFunctions;
 }
 
-const NEW_KEY = toLua("new");
+/**
+ * Where a session's output goes: each batch's results, `immediate` for the answer to a user
+ * event (flush now) and false for background work (coalesce).
+ */
+export type OutputSink = (out: Outgoing, immediate: boolean) => void;
 
 /**
  * A session: created with {@link LuaSession.create}, fed frames with {@link handleFrame}.
@@ -63,85 +60,77 @@ const NEW_KEY = toLua("new");
  *   maxVariables: 100_000,
  *   inlineLua: false,
  * });
- * const out = await session.handleFrame({ userEvent: false, items: [{ type: "watch", data: { varId: 1 } }] });
+ * session.attach((out) => console.log(out.updates));
+ * await session.handleFrame({ userEvent: false, items: [{ type: "watch", data: { varId: 1 } }] });
  * session.shutdown();
  * ```
  */
-export class LuaSession implements ApiHost {
+export class LuaSession {
   /** Vended id: `"1"`, `"2"`, ... */
   readonly vendedId: string;
-  /** This session's own VM. */
-  readonly vm: LuaVm;
-  /** Watches, messages and change detection. */
-  readonly backend: Backend;
-  /** Wrapper factories. */
-  readonly wrappers: WrapperRegistry;
-  /** Serialises every entry into Lua. */
-  readonly executor: Executor;
-  /** Types registered with `ui.registerPresenter`. */
-  readonly presenterTypes = new Map<string, LuaValue>();
-  /** The global `session` table. */
-  readonly sessionTable: LuaObject;
-  /** `require` cache. */
-  readonly modules = new Map<string, LuaValue>();
-  /** Site Lua files this session has run, for hot reload. */
-  readonly loadedFiles = new Set<string>();
-  /** Prototypes, mutation and the built-in list wrapper. */
-  readonly appModel: AppModel;
-  /** The session's timers. */
-  readonly timers: Timers;
-  /** Where background output goes; set by the session manager. */
-  emit: (out: Outgoing) => void = () => {};
-  readonly site: Site;
+  /** This session's log (lines carry the vended id). */
   readonly log: Logger;
-  readonly #options: LuaSessionOptions;
-  readonly #propertyWatchers = new Map<string, LuaObject[]>();
+  readonly #site: Site;
+  readonly #inlineLua: boolean;
+  readonly #vm: LuaVm;
+  readonly #backend: Backend<LuaValue>;
+  readonly #executor: Executor;
+  readonly #wrappers: WrapperRegistry;
+  readonly #api: SessionApi;
+  readonly #appModel: AppModel;
+  readonly #timers: Timers;
+  readonly #program: Program;
   /** Types whose viewdefs the current connection has. */
   readonly #sentTypes = new Set<string>();
-  #appObject: LuaValue = null;
-  #startupErrors: Outgoing = emptyOutgoing();
+  #startupErrors = emptyOutgoing();
+  #sink: OutputSink = () => {};
 
   private constructor(options: LuaSessionOptions) {
-    this.#options = options;
     this.vendedId = options.vendedId;
-    this.site = options.site;
     this.log = options.log;
-    this.vm = new LuaVm({ instructionBudget: options.instructionBudget });
-    openSandbox(this.vm, { print: (line) => this.log.info(`lua: ${line}`) });
-    this.wrappers = new WrapperRegistry(this.vm);
-    const handles = createHandles(this.vm, {
-      variable: (id) => this.backend.tree.get(id),
-      setProperty: (variable, name, value) => this.backend.setProperty(variable, name, value),
+    this.#site = options.site;
+    this.#inlineLua = options.inlineLua;
+    const vm = this.#vm = new LuaVm({ instructionBudget: options.instructionBudget });
+    openSandbox(vm, { print: (line) => this.log.info(`lua: ${line}`) });
+    this.#wrappers = new WrapperRegistry(vm);
+    const world = createLuaWorld({
+      vm,
+      wrappers: this.#wrappers,
+      findType: (name) => this.findType(name),
+      variable: (id) => this.#backend.tree.get(id),
+      log: this.log,
     });
-    const wrapperHost = createWrapperHost(this.vm, this.wrappers, handles, this.log);
-    this.backend = new Backend(this.vm, wrapperHost, {
-      propertyChanged: (variable, name, value) => this.notifyPropertyChange(variable, name, value),
-      instantiate: (name) => this.instantiate(name),
+    this.#backend = new Backend(world, {
+      propertyChanged: (variable, name, value) => this.#propertyChanged(variable, name, value),
     }, { maxVariables: options.maxVariables });
-    this.executor = createExecutor();
-    this.timers = createTimers({
-      vm: this.vm,
-      executeInSession: (task) => this.executeInSession(task),
-      timerFailed: (failure) => this.reportFailure("Timer callback", failure),
+    this.#executor = createExecutor();
+    this.#timers = createTimers({
+      vm,
+      executeInSession: (task) => this.runTask(task),
+      timerFailed: (failure) => this.#reportFailure("Timer callback", failure),
     });
-    this.sessionTable = installApi(this, {
-      ...this.timers.functions,
-      ...options.extensions?.(this),
+    this.#api = createSessionApi({
+      vm,
+      vendedId: this.vendedId,
+      backend: this.#backend,
+      wrappers: this.#wrappers,
+      log: this.log,
     });
-    this.appModel = installAppModel({
-      vm: this.vm,
-      sessionTable: this.sessionTable,
+    const sessionTable = installApi(this.#api, this.#timers.functions);
+    this.#appModel = installAppModel({
+      vm,
+      sessionTable,
       findType: (name) => this.findType(name),
       mutationFailed: (message) =>
-        this.reportFailure("mutate()", { code: "lua-error", description: message }),
+        this.#reportFailure("mutate()", { code: "lua-error", description: message }),
     });
-    this.wrappers.registerBuiltin(VIEW_LIST, this.appModel.viewList);
-  }
-
-  /** Logs a failure and sends it to the client with the next flush. */
-  reportFailure(what: string, failure: LuaFailure, varId?: number): void {
-    this.log.warn(`${what} failed: ${failure.description}`);
-    this.backend.reportError(errorData(failure.code, failure.description, varId));
+    this.#wrappers.registerBuiltin(VIEW_LIST, this.#appModel.viewList);
+    this.#program = createProgram({
+      vm,
+      sessionTable,
+      readLua: (file) => this.#site.lua.get(file),
+      afterLoad: () => this.#appModel.runMutations(),
+    });
   }
 
   /**
@@ -150,211 +139,196 @@ export class LuaSession implements ApiHost {
    */
   static create(options: LuaSessionOptions): LuaSession {
     const session = new LuaSession(options);
-    const failure = session.runFile("main.lua");
+    const failure = session.#program.runFile("main.lua");
     if (failure) {
       session.log.error(`main.lua failed: ${failure.description}`);
-      session.#startupErrors.errors.push(errorData(failure.code, failure.description));
+      session.#startupErrors.errors.push(newFailure(failure.code, failure.description));
     }
     return session;
   }
 
-  /** GetLuaSession: this session when the vended id matches (per-session isolation). */
-  getLuaSession(vendedId: string): LuaSession | undefined {
-    return vendedId === this.vendedId ? this : undefined;
+  /** True once {@link shutdown} ran. */
+  get closed(): boolean {
+    return this.#executor.closed;
+  }
+
+  /** Live timers. */
+  get timerCount(): number {
+    return this.#timers.count;
+  }
+
+  /** Sends this session's output to `sink` (the live connection's batcher). */
+  attach(sink: OutputSink): void {
+    this.#sink = sink;
   }
 
   /**
-   * Runs `lua/<file>` from the site in this session, as a new entry, then prototype mutation.
-   * A file loaded as a module (`a/b.lua`) refreshes the `require` cache too.
+   * HandleFrontendCreate / HandleFrontendUpdate and the rest: one frame as one entry, then
+   * AfterBatch; the result goes to the sink (at once for a user event), and the promise
+   * resolves with it too.
    */
-  runFile(file: string): LuaFailure | null {
-    const source = this.readLua(file);
-    if (source === undefined) {
-      return { code: "lua-error", description: `No such file: lua/${file}` };
-    }
-    this.loadedFiles.add(file);
-    const moduleName = file.slice(0, -4).replaceAll("/", ".");
-    const isModule = this.modules.has(moduleName);
-    this.vm.beginEntry();
-    const L = this.vm.L;
-    const top = lua.lua_gettop(L);
-    const failure = this.vm.loadText(source, `@lua/${file}`);
-    if (failure) return failure;
-    lua.lua_pushstring(L, toLua(moduleName));
-    const error = this.vm.pcall(1, 1);
-    if (!error && isModule) {
-      const value = this.vm.read(-1);
-      this.modules.set(moduleName, value === null ? true : value);
-    }
-    lua.lua_settop(L, top);
-    this.appModel.runMutations();
-    return error;
+  handleFrame(frame: ParsedFrame): Promise<Outgoing> {
+    return this.#executor.run(() => {
+      const out = this.#balanced(() => {
+        for (const item of frame.items) {
+          if ("error" in item) {
+            this.#backend.reportError(item.error);
+            continue;
+          }
+          this.#vm.beginEntry();
+          this.#backend.handle(item);
+        }
+        return this.afterBatch();
+      });
+      this.#sink(out, frame.userEvent);
+      return out;
+    });
   }
 
-  /** Runs a chunk of Lua text in this session, as a new entry, then prototype mutation. */
-  runCode(source: string, chunkName: string): LuaFailure | null {
-    this.vm.beginEntry();
-    const failure = this.vm.loadText(source, chunkName) ?? this.vm.pcall(0, 0);
-    this.appModel.runMutations();
-    return failure;
+  /** ExecuteInSession: runs a function as one entry, then AfterBatch; changes go to the sink. */
+  runTask(task: () => void): Promise<void> {
+    return this.#executor.run(() => {
+      const out = this.#balanced(() => {
+        this.#vm.beginEntry();
+        task();
+        return this.afterBatch();
+      });
+      if (!isEmpty(out)) this.#sink(out, false);
+    });
   }
 
-  /** Re-runs a changed site file with `session.reloading` set (hot reload). */
-  reload(file: string): LuaFailure | null {
-    this.#setReloading(true);
-    try {
-      return this.runFile(file);
-    } finally {
-      this.#setReloading(false);
+  /**
+   * AfterBatch: change detection plus the viewdefs the connection has not seen yet, and the
+   * errors queued since the last one.
+   */
+  afterBatch(): Outgoing {
+    this.#vm.beginEntry();
+    const types = new Set<string>();
+    const out = this.#backend.afterBatch(types);
+    if (!isEmpty(this.#startupErrors)) {
+      merge(out, this.#startupErrors);
+      this.#startupErrors = emptyOutgoing();
     }
+    for (const type of types) {
+      if (this.#sentTypes.has(type)) continue;
+      this.#sentTypes.add(type);
+      const found = this.#site.viewdefs.forType(type);
+      if (Object.keys(found).length > 0) out.viewdefs = { ...out.viewdefs, ...found };
+    }
+    return out;
   }
 
-  #setReloading(value: boolean): void {
-    const L = this.vm.L;
-    this.sessionTable.push(L);
-    lua.lua_pushboolean(L, value);
-    lua.lua_setfield(L, -2, toLua("reloading"));
-    lua.lua_pop(L, 1);
+  /** Runs a site file in this session now (as the `lua` property does), then mutation. */
+  loadFile(file: string): Failure | null {
+    return this.#program.runFile(file);
+  }
+
+  /** Re-runs a site file with `session.reloading` set, now. */
+  reload(file: string): Failure | null {
+    return this.#program.reload(file);
+  }
+
+  /**
+   * Hot reload: if this session has run `file`, re-runs it as an entry of its own with
+   * `session.reloading` set; a failure is logged and sent as `lua-error`.
+   */
+  reloadFile(file: string): Promise<void> {
+    if (!this.#program.hasLoaded(file)) return Promise.resolve();
+    return this.runTask(() => {
+      const failure = this.#program.reload(file);
+      if (failure) this.#reportFailure(`Reload of lua/${file}`, failure);
+    }).catch(() => {});
+  }
+
+  /** Re-sends a changed viewdef if this session's connection has its type (hot reload). */
+  resendViewdef(key: string): Promise<void> {
+    return this.#executor.run(() => {
+      if (!this.#sentTypes.has(viewdefType(key))) return;
+      const template = this.#site.viewdefs.get(key);
+      if (template === undefined) return;
+      const out = emptyOutgoing();
+      out.viewdefs = { [key]: template };
+      this.#sink(out, false);
+    }).catch(() => {});
+  }
+
+  /**
+   * The connection closed: after any frame still running (which expects its variables), drop
+   * the connection's variables and what it was sent.
+   */
+  connectionClosed(): Promise<void> {
+    return this.#executor.run(() => {
+      this.#backend.connectionClosed();
+      this.#sentTypes.clear();
+    }).catch(() => {});
+  }
+
+  /** Resolves once the work queued so far has run. */
+  idle(): Promise<void> {
+    return this.#executor.run(() => {}).catch(() => {});
+  }
+
+  /** Shutdown: cancels timers, stops the executor and drops the VM. */
+  shutdown(): void {
+    this.#timers.cancelAll();
+    this.#executor.close();
+    this.#vm.close();
+  }
+
+  // ---- Inspection, for the debug view, tools and tests -------------------------------------
+
+  /** A variable by id. */
+  variable(id: number): Variable<LuaValue> | undefined {
+    return this.#backend.tree.get(id);
+  }
+
+  /** Every variable, parents before children. */
+  variables(): IterableIterator<Variable<LuaValue>> {
+    return this.#backend.tree.walk();
+  }
+
+  /** Number of variables. */
+  get variableCount(): number {
+    return this.#backend.tree.size;
+  }
+
+  /** Runs Lua text now as an entry of its own, then mutation; returns its results. */
+  evaluate(code: string): Result<LuaValue[]> {
+    this.#vm.beginEntry();
+    const result = this.#vm.evaluate(code);
+    this.#appModel.runMutations();
+    return result;
+  }
+
+  /** Calls a Lua function now, as an entry of its own; returns its first `nresults` results. */
+  call(fn: LuaValue, args: readonly LuaValue[], nresults = 1): Result<LuaValue[]> {
+    this.#vm.beginEntry();
+    return this.#vm.call(fn, args, nresults);
+  }
+
+  /**
+   * The session's VM, for benchmarks and diagnostics that measure against it; the server's own
+   * code goes through the methods above.
+   */
+  get vmForDiagnostics(): LuaVm {
+    return this.#vm;
   }
 
   /** A presenter type, prototype or wrapper factory by name (for `create=` and `itemWrapper`). */
   findType(name: string): LuaValue {
-    const presenter = this.presenterTypes.get(name);
+    const presenter = this.#api.presenter(name);
     if (presenter !== undefined) return presenter;
-    const proto = getField(this.vm, this.appModel.registry, toLua(name));
+    const proto = getField(this.#vm, this.#appModel.registry, toLua(name));
     if (proto.ok && proto.value !== null) return proto.value;
-    return this.wrappers.find(name) ?? null;
+    return this.#wrappers.find(name) ?? null;
   }
 
-  /** `create=NAME`: a new instance of a presenter type, `NAME:new()`. */
-  instantiate(name: string) {
-    const type = this.findType(name);
-    if (type === null) {
-      return {
-        ok: false as const,
-        failure: { code: "lua-error" as const, description: `Unknown presenter type '${name}'` },
-      };
-    }
-    return callMethod(this.vm, type, NEW_KEY, "new", []);
-  }
+  // ---- Internals ----------------------------------------------------------------------------
 
-  /** Source of a site Lua file. */
-  readLua(path: string): string | undefined {
-    return this.site.lua.get(path);
-  }
-
-  // ---- The `session` API -------------------------------------------------------------------
-
-  /** createAppVariable: makes (or re-points) variable 1 at the app object. */
-  createAppVariable(app: LuaValue, props: Map<string, string>): number {
-    this.#appObject = app;
-    const existing = this.backend.tree.get(1);
-    if (existing) {
-      existing.value = app;
-      for (const [name, value] of props) this.backend.setProperty(existing, name, value);
-    } else {
-      this.backend.createLuaVariable(undefined, app, props, 1);
-    }
-    return 1;
-  }
-
-  /** getApp: the live app object (not a wrapper). */
-  getApp(): LuaValue {
-    return this.#appObject;
-  }
-
-  /** createVariable: a child of a variable (by id or by its value) with a negative id. */
-  createVariable(parent: LuaValue, value: LuaValue, props: Map<string, string>): number {
-    const parentVariable = parent === null ? undefined : this.#findVariable(parent);
-    if (parent !== null && !parentVariable) throw new Error("Parent variable not found");
-    return this.backend.createLuaVariable(parentVariable, value, props).id;
-  }
-
-  /** destroyVariable: by id or by the object it holds. */
-  destroyVariable(target: LuaValue): void {
-    const variable = this.#findVariable(target);
-    if (!variable) throw new Error("Variable not found");
-    this.backend.destroyVariable(variable);
-  }
-
-  #findVariable(target: LuaValue): Variable | undefined {
-    if (typeof target === "number") return this.backend.tree.get(target);
-    if (target === null || typeof target !== "object") return undefined;
-    for (const variable of this.backend.tree.values()) {
-      if (variable.value === target) return variable;
-    }
-    return undefined;
-  }
-
-  /** watchProperty: `fn(value)` runs when the client changes that property of the variable. */
-  watchProperty(varId: number, name: string, fn: LuaObject): void {
-    const key = `${varId}\u0000${name}`;
-    const list = this.#propertyWatchers.get(key) ?? [];
-    list.push(fn);
-    this.#propertyWatchers.set(key, list);
-  }
-
-  /** NotifyPropertyChange: runs the Lua watchers of a property the client changed. */
-  notifyPropertyChange(variable: Variable, name: string, value: string): void {
-    if (variable.id === 1 && name === LUA_PROPERTY) return this.#loadLuaProperty(value);
-    for (const fn of this.#propertyWatchers.get(`${variable.id}\u0000${name}`) ?? []) {
-      const result = this.vm.call(fn, [value], 0);
-      if (!result.ok) {
-        throw new ProtocolError(result.failure.code, result.failure.description, variable.id);
-      }
-    }
-  }
-
-  /** SPEC 10.5: a `.lua` value loads that site file; anything else is inline code. */
-  #loadLuaProperty(value: string): void {
-    let failure: LuaFailure | null;
-    if (value.endsWith(".lua")) {
-      const file = value.replace(/^\/+/, "");
-      if (
-        file.split("/").some((part) => part === ".." || part === "") || !this.site.lua.has(file)
-      ) {
-        throw new ProtocolError("not-found", `No Lua file '${value}' in the site`, 1);
-      }
-      failure = this.runFile(file);
-    } else {
-      if (!this.#options.inlineLua) {
-        throw new ProtocolError("forbidden", "Inline Lua is not allowed on this server", 1);
-      }
-      failure = this.runCode(value, "=inline");
-    }
-    if (failure) throw new ProtocolError(failure.code, failure.description, 1);
-  }
-
-  /** session:log and ui.log. */
-  luaLog(level: LuaLogLevel, message: string): void {
-    this.log[level](`lua: ${message}`);
-  }
-
-  /** `ui.registerPresenter`. */
-  registerPresenter(name: string, proto: LuaValue): void {
-    this.presenterTypes.set(name, proto);
-  }
-
-  /** `ui.registerWrapper`. */
-  registerWrapper(name: string, factory: LuaValue): void {
-    this.wrappers.register(name, factory);
-  }
-
-  // ---- Frames and batches -------------------------------------------------------------------
-
-  /** HandleFrontendCreate / HandleFrontendUpdate and the rest: one frame, then AfterBatch. */
-  handleFrame(frame: ParsedFrame): Promise<Outgoing> {
-    return this.executor.run(() =>
-      this.#balanced(() => {
-        for (const item of frame.items) {
-          if ("error" in item) this.backend.reportError(item.error);
-          else if (item.type === "create") this.handleFrontendCreate(item);
-          else if (item.type === "update") this.handleFrontendUpdate(item);
-          else this.#handle(item);
-        }
-        return this.afterBatch();
-      })
-    );
+  /** Logs a failure and sends it to the client with the next flush. */
+  #reportFailure(what: string, failure: Failure, varId?: number): void {
+    this.log.warn(`${what} failed: ${failure.description}`);
+    this.#backend.reportError(newFailure(failure.code, failure.description, varId));
   }
 
   /**
@@ -365,83 +339,36 @@ export class LuaSession implements ApiHost {
     try {
       return task();
     } finally {
-      if (!this.vm.closed) lua.lua_settop(this.vm.L, 0);
+      if (!this.#vm.closed) this.#vm.resetStack();
     }
   }
 
-  /** HandleFrontendCreate: a path-based variable created by the frontend. */
-  handleFrontendCreate(message: CreateMessage): void {
-    this.#handle(message);
-  }
-
-  /** HandleFrontendUpdate: a value written through a variable's path, or its properties. */
-  handleFrontendUpdate(message: UpdateMessage): void {
-    this.#handle(message);
-  }
-
-  #handle(message: ClientMessage): void {
-    this.vm.beginEntry();
-    this.backend.handle(message);
-  }
-
-  /** The app variable's id once `createAppVariable` ran (always 1), else undefined. */
-  get appVariableId(): number | undefined {
-    return this.backend.tree.get(1) ? 1 : undefined;
-  }
-
-  /** ExecuteInSession: runs a function as one entry of this session, then AfterBatch, then emits. */
-  executeInSession(task: () => void): Promise<void> {
-    return this.executor.run(() =>
-      this.#balanced(() => {
-        this.vm.beginEntry();
-        task();
-        const out = this.afterBatch();
-        if (!isEmpty(out)) this.emit(out);
-      })
-    );
-  }
-
-  /** AfterBatch: change detection plus the viewdefs the connection has not seen yet. */
-  afterBatch(): Outgoing {
-    this.vm.beginEntry();
-    const types = new Set<string>();
-    const out = this.backend.afterBatch(types);
-    if (!isEmpty(this.#startupErrors)) {
-      merge(out, this.#startupErrors);
-      this.#startupErrors = emptyOutgoing();
+  /** NotifyPropertyChange: the `lua` property of variable 1, or the Lua watchers of a property. */
+  #propertyChanged(variable: Variable<LuaValue>, name: string, value: string): void {
+    if (variable.id === 1 && name === LUA_PROPERTY) return this.#loadLuaProperty(value);
+    for (const fn of variable.propertyWatchers(name)) {
+      const result = this.#vm.call(fn, [value], 0);
+      if (!result.ok) FailureError.unwrap(result, variable.id);
     }
-    for (const type of types) {
-      if (this.#sentTypes.has(type)) continue;
-      this.#sentTypes.add(type);
-      const found = this.site.viewdefs.forType(type);
-      if (Object.keys(found).length > 0) out.viewdefs = { ...out.viewdefs, ...found };
+  }
+
+  /** SPEC 10.5: a `.lua` value loads that site file; anything else is inline code. */
+  #loadLuaProperty(value: string): void {
+    let failure: Failure | null;
+    if (value.endsWith(".lua")) {
+      const file = value.replace(/^\/+/, "");
+      if (
+        file.split("/").some((part) => part === ".." || part === "") || !this.#site.lua.has(file)
+      ) {
+        throw new FailureError("not-found", `No Lua file '${value}' in the site`, 1);
+      }
+      failure = this.#program.runFile(file);
+    } else {
+      if (!this.#inlineLua) {
+        throw new FailureError("forbidden", "Inline Lua is not allowed on this server", 1);
+      }
+      failure = this.#program.runCode(value, "=inline");
     }
-    return out;
-  }
-
-  /** Re-sends a changed viewdef if this session's connection has its type (hot reload). */
-  resendViewdef(key: string): Promise<void> {
-    return this.executor.run(() => {
-      if (!this.#sentTypes.has(viewdefType(key))) return;
-      const template = this.site.viewdefs.get(key);
-      if (template === undefined) return;
-      const out = emptyOutgoing();
-      out.viewdefs = { [key]: template };
-      this.emit(out);
-    }).catch(() => {});
-  }
-
-  /** The connection closed: drop its variables and what it was sent. */
-  connectionClosed(): void {
-    this.backend.connectionClosed();
-    this.#sentTypes.clear();
-  }
-
-  /** Shutdown: cancels timers, stops the executor and drops the VM. */
-  shutdown(): void {
-    this.timers.cancelAll();
-    this.executor.close();
-    lua.lua_settop(this.vm.L, 0);
-    this.vm.close();
+    if (failure) throw new FailureError(failure.code, failure.description, 1);
   }
 }

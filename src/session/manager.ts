@@ -8,9 +8,10 @@
  */
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { SessionFunctions } from "../lua/api.ts";
-import { type Batcher, createBatcher, emptyOutgoing, type Outgoing } from "../protocol/batcher.ts";
-import { errorData, parseFrame, ProtocolError } from "../protocol/messages.ts";
+import { FailureError, newFailure } from "../failure.ts";
+import { type Batcher, createBatcher } from "../protocol/batcher.ts";
+import { errorOutgoing, type Outgoing } from "../protocol/outgoing.ts";
+import { parseFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { LuaSession } from "./lua_session.ts";
 
@@ -54,7 +55,6 @@ export type ManagerOptions =
     flushDelayMs?: number;
     /** Frames one connection may send per second; more are refused with `limit`. */
     maxFramesPerSecond?: number;
-    extensions?: (session: LuaSession) => SessionFunctions;
   };
 
 interface Entry {
@@ -122,9 +122,18 @@ export function newSid(): string {
  *
  * @example
  * ```ts
- * // const manager = new SessionManager({ ...config, site, log });
- * // const connection = manager.connect(sid, { send, close });
- * // await connection.receive('{"type":"watch","data":{"varId":1}}');
+ * import { newSid, SessionManager } from "./manager.ts";
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * import { EMBEDDED_SITE, loadSite } from "../site/site.ts";
+ * import { silentLogger } from "../log.ts";
+ * const manager = new SessionManager({
+ *   ...DEFAULT_CONFIG,
+ *   site: await loadSite(EMBEDDED_SITE),
+ *   log: silentLogger,
+ * });
+ * const connection = manager.connect(newSid(), { send: (frame) => console.log(frame), close() {} });
+ * await connection.receive('{"type":"watch","data":{"varId":1}}');
+ * manager.shutdown();
  * ```
  */
 export class SessionManager {
@@ -154,9 +163,19 @@ export class SessionManager {
     return this.#entries.get(sid)?.session;
   }
 
-  /** Every live session. */
-  *sessions(): IterableIterator<LuaSession> {
-    for (const entry of this.#entries.values()) yield entry.session;
+  /** Resolves once every session's queued work has run (for a graceful shutdown). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.#entries.values()].map((entry) => entry.session.idle()));
+  }
+
+  /** Hot reload: re-runs a changed site Lua file in every session that had run it. */
+  async reloadFile(file: string): Promise<void> {
+    for (const entry of [...this.#entries.values()]) await entry.session.reloadFile(file);
+  }
+
+  /** Hot reload: sends a changed viewdef to every session whose connection has its type. */
+  async resendViewdef(key: string): Promise<void> {
+    for (const entry of [...this.#entries.values()]) await entry.session.resendViewdef(key);
   }
 
   /** Every live sid. */
@@ -166,15 +185,15 @@ export class SessionManager {
 
   /**
    * Attaches a transport to a session, creating the session (and running `main.lua`) for an
-   * unknown sid. Throws a {@link ProtocolError} with code `limit` when the process is full.
+   * unknown sid. Throws a {@link FailureError} with code `limit` when the process is full.
    */
   connect(sid: string, sink: ConnectionSink): Connection {
-    if (!SID_PATTERN.test(sid)) throw new ProtocolError("bad-message", "Malformed session id");
-    if (this.#closing) throw new ProtocolError("limit", "Server is shutting down");
+    if (!SID_PATTERN.test(sid)) throw new FailureError("bad-message", "Malformed session id");
+    if (this.#closing) throw new FailureError("limit", "Server is shutting down");
     let entry = this.#entries.get(sid);
     if (!entry) {
       if (this.#entries.size >= this.#options.maxSessions) {
-        throw new ProtocolError(
+        throw new FailureError(
           "limit",
           `Server has ${this.#entries.size} sessions; the limit is ${this.#options.maxSessions}`,
         );
@@ -210,7 +229,6 @@ export class SessionManager {
       instructionBudget: this.#options.instructionBudget,
       maxVariables: this.#options.maxVariables,
       inlineLua: this.#options.inlineLua,
-      extensions: this.#options.extensions,
     });
     log.info("Session created");
     return session;
@@ -228,10 +246,10 @@ export class SessionManager {
       },
       delayMs: this.#options.flushDelayMs ?? 10,
     });
-    session.emit = (out) => {
+    session.attach((out, immediate) => {
       logLuaErrors(session, out);
-      if (connection.active) batcher.add(out, false);
-    };
+      if (connection.active) batcher.add(out, immediate);
+    });
     const limits = this.#options;
     const rate = createRateLimit(limits.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND);
     const connection: LiveConnection = {
@@ -243,23 +261,19 @@ export class SessionManager {
         if (!connection.active) return;
         try {
           if (!rate()) {
-            throw new ProtocolError("limit", "Too many frames per second; this frame was dropped");
+            throw new FailureError("limit", "Too many frames per second; this frame was dropped");
           }
-          const frame = parseFrame(text, limits);
-          const out = await session.handleFrame(frame);
-          logLuaErrors(session, out);
-          if (connection.active) batcher.add(out, frame.userEvent);
+          await session.handleFrame(parseFrame(text, limits));
         } catch (error) {
           if (!connection.active) return;
-          const out = emptyOutgoing();
-          if (error instanceof ProtocolError) {
+          if (error instanceof FailureError) {
             session.log.debug(`Frame refused (${error.code}): ${error.message}`);
-            out.errors.push(error.toData());
+            batcher.add(errorOutgoing(error.failure), true);
           } else {
             session.log.error(`Frame failed: ${(error as Error)?.stack ?? error}`);
-            out.errors.push(errorData("bad-message", "The server could not handle this frame"));
+            const failure = newFailure("bad-message", "The server could not handle this frame");
+            batcher.add(errorOutgoing(failure), true);
           }
-          batcher.add(out, true);
         }
       },
       closed: () => {
@@ -278,8 +292,7 @@ export class SessionManager {
     this.#connections--;
     if (entry.connection === connection) entry.connection = undefined;
     // Queued behind any frame still running, so the frame sees the variables it expects.
-    const session = entry.session;
-    session.executor.run(() => session.connectionClosed()).catch(() => {});
+    entry.session.connectionClosed();
     entry.session.log.info("Connection closed");
   }
 

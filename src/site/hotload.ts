@@ -1,20 +1,21 @@
 /**
- * Hot reload (`--hotload`): watches a site's `lua/` and `viewdefs/` folders; a changed Lua file
- * re-runs in every live session that had loaded it (with `session.reloading` set), followed by
- * mutation and change detection; a changed viewdef is re-sent to the sessions that had its type.
- * Bursts of file events are debounced.
+ * Hot reload (`--hotload`): watches a site's `lua/` and `viewdefs/` folders, updates the site,
+ * and tells its listener which Lua file or viewdef changed (the session manager re-runs the file
+ * in the sessions that loaded it and re-sends the viewdef to those that have its type). Bursts
+ * of file events are debounced.
  *
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { LuaSession } from "../session/lua_session.ts";
 import { type Site, viewdefKey } from "./site.ts";
 
 /** Options of {@link watchSite}. */
 export interface HotloadOptions {
   site: Site;
-  /** The live sessions, read when a change lands. */
-  sessions: () => Iterable<LuaSession>;
+  /** A site Lua file (`a/b.lua`) changed; resolves once the sessions re-ran it. */
+  luaChanged(file: string): Promise<void>;
+  /** A viewdef changed; resolves once the sessions that had it were sent the new one. */
+  viewdefChanged(key: string): Promise<void>;
   log: Logger;
   /** Quiet time before a burst of events is applied, in milliseconds. */
   debounceMs?: number;
@@ -33,7 +34,12 @@ export interface Hotload {
  *
  * @example
  * ```ts
- * // const hotload = watchSite({ site, sessions: () => manager.sessions(), log });
+ * // const hotload = watchSite({
+ * //   site,
+ * //   luaChanged: (file) => manager.reloadFile(file),
+ * //   viewdefChanged: (key) => manager.resendViewdef(key),
+ * //   log,
+ * // });
  * // ... later: hotload.close();
  * ```
  */
@@ -70,13 +76,7 @@ export function watchSite(options: HotloadOptions): Hotload {
     if (site.lua.get(file) === source) return;
     site.lua.set(file, source);
     log.info(`Reloading lua/${file}`);
-    for (const session of options.sessions()) {
-      if (!session.loadedFiles.has(file)) continue;
-      await session.executeInSession(() => {
-        const failure = session.reload(file);
-        if (failure) session.reportFailure(`Reload of lua/${file}`, failure);
-      }).catch(() => {});
-    }
+    await options.luaChanged(file);
   };
 
   const reloadViewdef = async (path: string) => {
@@ -86,7 +86,7 @@ export function watchSite(options: HotloadOptions): Hotload {
     if (site.viewdefs.get(key) === template) return;
     site.viewdefs.set(key, template);
     log.info(`Reloading viewdef ${key}`);
-    for (const session of options.sessions()) await session.resendViewdef(key);
+    await options.viewdefChanged(key);
   };
 
   (async () => {

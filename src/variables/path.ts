@@ -1,19 +1,22 @@
 /**
  * Path syntax (SPEC 6): parsing a variable's `path` property into segments and the URL-query
- * properties it carries. Pure: resolution against Lua values lives in `lua/navigate.ts`.
+ * properties it carries. Pure: resolution against live values belongs to the value world
+ * (`value_world.ts`).
  *
  * @module
  */
-import { type LuaString, toLua } from "../lua/fengari.ts";
+
+/** A field name as UTF-8 bytes, shared by every path that names it (see `keyOf`). */
+export type FieldKey = Uint8Array;
 
 /** One step of a path. */
 export type Segment =
   /** A field, read through metatables. */
-  | { kind: "field"; name: string; key: LuaString }
-  /** An array position: 0-based on the wire, `lua` is the 1-based Lua index. */
-  | { kind: "index"; index: number; lua: number }
+  | { kind: "field"; name: string; key: FieldKey }
+  /** An array position: 0-based on the wire, `position` is the 1-based index. */
+  | { kind: "index"; index: number; position: number }
   /** A method call with `self`; `withValue` passes the written value too (`m(_)`). */
-  | { kind: "call"; name: string; key: LuaString; withValue: boolean };
+  | { kind: "call"; name: string; key: FieldKey; withValue: boolean };
 
 /** A parsed path. */
 export interface Path {
@@ -48,7 +51,7 @@ const INDEX = /^\d+$/;
  * ```ts
  * import { parsePath } from "./path.ts";
  * const path = parsePath("contacts.0.name?keypress");
- * // path.segments: field contacts, index 0 (Lua 1), field name
+ * // path.segments: field contacts, index 0 (position 1), field name
  * // path.properties: { keypress: "true" }
  * ```
  */
@@ -82,7 +85,7 @@ export function parsePath(input: string): Path {
         if (!Number.isSafeInteger(index) || index > 0x7ffffffe) {
           throw new PathSyntaxError(`Index too large in path '${text}'`);
         }
-        segments.push({ kind: "index", index, lua: index + 1 });
+        segments.push({ kind: "index", index, position: index + 1 });
       } else if (/[()]/.test(part)) {
         throw new PathSyntaxError(`Bad call segment '${part}' in path '${text}'`);
       } else {
@@ -95,17 +98,18 @@ export function parsePath(input: string): Path {
 
 /** Most field names whose encoded key is shared (names past it get keys of their own). */
 const MAX_SHARED_KEYS = 4096;
-const sharedKeys = new Map<string, LuaString>();
+const sharedKeys = new Map<string, FieldKey>();
+const encoder = new TextEncoder();
 
 /**
  * The encoded key of a field name, shared by every path that names it: change detection then
  * meets a handful of keys instead of one per variable, which keeps its lookups in cache.
  * Keys are never modified.
  */
-function keyOf(name: string): LuaString {
+function keyOf(name: string): FieldKey {
   let key = sharedKeys.get(name);
   if (key === undefined) {
-    key = toLua(name);
+    key = encoder.encode(name);
     if (sharedKeys.size < MAX_SHARED_KEYS) sharedKeys.set(name, key);
   }
   return key;

@@ -196,10 +196,10 @@ Deno.test("timers push changes on their own", async (t) => {
       const session = server.manager.session(client.sid);
       assert.ok(session);
       client.send([update(3, null)]);
-      await poll(() => session.timers.count > 0);
+      await poll(() => session.timerCount > 0);
       await client.close();
       server.manager.shutdown();
-      assert.equal(session.timers.count, 0);
+      assert.equal(session.timerCount, 0);
     });
   } finally {
     await client.close();
@@ -224,7 +224,7 @@ Deno.test("require and the lua property", async (t) => {
       assert.equal(last(frame, 2)?.data.value, "util+boolean");
       assert.match(last(frame, 3)?.data.value, /^false:.*Bad module name/);
       const session = server.manager.session(client.sid);
-      assert.deepEqual(session?.vm.evaluate("return utilLoads"), { ok: true, values: [1] });
+      assert.deepEqual(session?.evaluate("return utilLoads"), { ok: true, value: [1] });
     });
 
     await t.step("a .lua value loads that file, then change detection runs", async () => {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../../src/log.ts";
 import type { LuaValue } from "../../src/lua/vm.ts";
-import { encodeFrame, type Outgoing } from "../../src/protocol/batcher.ts";
+import { encodeFrame, type Outgoing } from "../../src/protocol/outgoing.ts";
 import { type ClientMessage, parseMessage } from "../../src/protocol/messages.ts";
 import type { Site } from "../../src/site/site.ts";
 import { LuaSession } from "../../src/session/lua_session.ts";
@@ -52,14 +52,12 @@ function makeSession(main: string, files: Record<string, string> = {}, vendedId 
     inlineLua: false,
   });
   const run = (code: string): LuaValue[] => {
-    session.vm.beginEntry();
-    const result = session.vm.evaluate(code);
+    const result = session.evaluate(code);
     if (!result.ok) assert.fail(`Lua failed: ${result.failure.description}`);
-    return result.values;
+    return result.value;
   };
   const fail = (code: string): string => {
-    session.vm.beginEntry();
-    const result = session.vm.evaluate(code);
+    const result = session.evaluate(code);
     if (result.ok) assert.fail(`expected a Lua error from: ${code}`);
     return result.failure.description;
   };
@@ -74,6 +72,16 @@ const APP = `
 App = {type = "App", name = "demo"}
 session:createAppVariable(App, {viewdef = "main", count = 5, on = true, skipped = {}})
 `;
+
+/** The session's variables, as the assertions below read them. */
+function sessionTree(session: LuaSession) {
+  return {
+    get: (id: number) => session.variable(id),
+    get size() {
+      return session.variableCount;
+    },
+  };
+}
 
 Deno.test("session fields", async (t) => {
   const h = makeSession(APP, {}, "12");
@@ -97,7 +105,7 @@ Deno.test("session fields", async (t) => {
 
 Deno.test("session:createAppVariable and getApp", async (t) => {
   const h = makeSession(APP);
-  const tree = h.session.backend.tree;
+  const tree = sessionTree(h.session);
   await t.step("variable 1 holds the app object", () => {
     const app = tree.get(1);
     assert.ok(app);
@@ -132,7 +140,7 @@ Deno.test("session:createAppVariable and getApp", async (t) => {
 
 Deno.test("session:createVariable and destroyVariable", async (t) => {
   const h = makeSession(APP);
-  const tree = h.session.backend.tree;
+  const tree = sessionTree(h.session);
   await t.step("ids are negative, starting at -1", () => {
     assert.deepEqual(
       h.run(
@@ -217,7 +225,7 @@ session:watchProperty(1, "broken", function() error("watcher failed") end)
     assert.equal(error.data.varId, 1);
     assert.equal(error.data.code, "lua-error");
     assert.match(error.data.description, /watcher failed/);
-    assert.equal(h.session.backend.tree.get(1)?.properties.get("broken"), "1");
+    assert.equal(h.session.variable(1)?.properties.get("broken"), "1");
   });
   await t.step("bad arguments are Lua errors", () => {
     assert.match(h.fail("session:watchProperty(1, 'x', 'not a function')"), /function expected/);
@@ -339,10 +347,10 @@ ui.registerWrapper("W", Wrapper)
 `,
   );
   await t.step("a presenter is registered by name", () => {
-    assert.deepEqual(h.run("return Presenter"), [h.session.presenterTypes.get("P") ?? "missing"]);
+    assert.deepEqual(h.run("return Presenter"), [h.session.findType("P") ?? "missing"]);
   });
   await t.step("a wrapper is registered by name", () => {
-    assert.deepEqual(h.run("return Wrapper"), [h.session.wrappers.find("W") ?? "missing"]);
+    assert.deepEqual(h.run("return Wrapper"), [h.session.findType("W") ?? "missing"]);
   });
   await t.step("the name must be a string", () => {
     assert.deepEqual(h.run("return (pcall(ui.registerWrapper, {}, Wrapper))"), [false]);

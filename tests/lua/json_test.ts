@@ -1,11 +1,11 @@
 /**
- * Tests for src/lua/json.ts: client JSON into Lua values (`jsonToLua`) and Lua values into JSON
- * text (`luaToJsonText`, behind `ui.json_encode`).
+ * Tests for client JSON into Lua values (`jsonToLua`, src/lua/wire_value.ts) and Lua values into
+ * JSON text (`luaToJsonText` in src/lua/json.ts, behind `ui.json_encode`).
  */
 import assert from "node:assert/strict";
-import { valueJson } from "../../src/variables/value_json.ts";
 import { lua, toLua } from "../../src/lua/fengari.ts";
-import { jsonToLua, luaToJsonText } from "../../src/lua/json.ts";
+import { luaToJsonText } from "../../src/lua/json.ts";
+import { jsonToLua, valueJson } from "../../src/lua/wire_value.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { type LuaObject, type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 
@@ -22,7 +22,7 @@ function inspect(vm: LuaVm, value: LuaValue, code: string): LuaValue[] {
   lua.lua_setglobal(vm.L, toLua("v"));
   const result = vm.evaluate(code);
   if (!result.ok) assert.fail(result.failure.description);
-  return result.values;
+  return result.value;
 }
 
 /** Encodes the value of a Lua expression with luaToJsonText. */
@@ -86,7 +86,7 @@ Deno.test("jsonToLua", async (t) => {
   await t.step("{obj: N} naming a live object is that object once it was shown", () => {
     const result = vm.evaluate("live = {marker = 'here'}; return live");
     assert.ok(result.ok);
-    const live = result.values[0] as LuaObject;
+    const live = result.value[0] as LuaObject;
     const before = jsonToLua(vm, { obj: live.id });
     assert.notEqual(before, live, "an object never sent to the client cannot be named");
     assert.equal(valueJson(vm, live), `{"obj":${live.id}}`);

@@ -52,7 +52,7 @@ function global(vm: LuaVm, name: string): LuaValue {
 function lua(vm: LuaVm, code: string): LuaValue {
   const result = vm.evaluate(code);
   if (!result.ok) assert.fail(result.failure.description);
-  return result.values[0] ?? null;
+  return result.value[0] ?? null;
 }
 
 function read(vm: LuaVm, base: LuaValue, path: string): LuaValue {

@@ -21,6 +21,7 @@ Seed = session:prototype("garden.Plant.Seed", {})
 function makeSession(): {
   session: LuaSession;
   lua: (code: string) => LuaValue[];
+  files: Map<string, string>;
 } {
   const files = new Map([["main.lua", MODEL], ["model.lua", MODEL]]);
   const session = LuaSession.create({
@@ -32,12 +33,11 @@ function makeSession(): {
     inlineLua: true,
   });
   const lua = (code: string) => {
-    session.vm.beginEntry();
-    const result = session.vm.evaluate(code);
+    const result = session.evaluate(code);
     if (!result.ok) assert.fail(result.failure.description);
-    return result.values;
+    return result.value;
   };
-  return { session, lua };
+  return { session, lua, files };
 }
 
 Deno.test("session:prototype", async (t) => {
@@ -73,7 +73,6 @@ Deno.test("session:prototype", async (t) => {
            return again == Animal`),
       [true],
     );
-    session.appModel.runMutations();
     assert.deepEqual(lua("return a.mutations"), [null]);
   });
 
@@ -81,7 +80,6 @@ Deno.test("session:prototype", async (t) => {
     lua(`bad = Animal:new({name = "bad", tag = "own"})
          session:prototype("Animal", {name = "", legs = 2, sound = "moo"})`);
     assert.deepEqual(lua("return Animal.legs, Animal.sound, Animal.tag"), [2, "moo", null]);
-    session.appModel.runMutations();
     assert.deepEqual(lua("return a.mutations, a.legs, bad.mutations, bad.tag"), [1, 2, 1, null]);
   });
 
@@ -105,11 +103,11 @@ Deno.test("session:prototype", async (t) => {
 });
 
 Deno.test("session.reloading is true only while a file is reloaded", () => {
-  const { session, lua } = makeSession();
+  const { session, lua, files } = makeSession();
   lua(`seen = {}
        function note() seen[#seen + 1] = tostring(session.reloading) end`);
-  session.site.lua.set("note.lua", "note()");
-  assert.equal(session.runFile("note.lua"), null);
+  files.set("note.lua", "note()");
+  assert.equal(session.loadFile("note.lua"), null);
   assert.equal(session.reload("note.lua"), null);
   assert.deepEqual(lua("return seen[1], seen[2], session.reloading"), ["false", "true", false]);
   session.shutdown();

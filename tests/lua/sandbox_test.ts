@@ -21,7 +21,7 @@ function makeVm(budget = 100_000, maxStringBytes?: number): { vm: LuaVm; printed
 function values(vm: LuaVm, code: string): LuaValue[] {
   const result = vm.evaluate(code);
   if (!result.ok) assert.fail(`Lua failed: ${result.failure.description}`);
-  return result.values;
+  return result.value;
 }
 
 function expectTimeout(vm: LuaVm, code: string): void {
@@ -345,8 +345,8 @@ Deno.test("sandbox: table functions are charged to the budget", async (t) => {
         "return pcall(table.concat, t)",
     );
     assert.ok(result.ok);
-    assert.equal(result.values[0], false);
-    assert.match(String(result.values[1]), /resulting string too large/);
+    assert.equal(result.value[0], false);
+    assert.match(String(result.value[1]), /resulting string too large/);
   });
   await t.step("ordinary use is unchanged", () => {
     const { vm } = makeVm();

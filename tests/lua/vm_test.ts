@@ -17,7 +17,7 @@ function sandboxed(budget = 200_000): LuaVm {
 function values(vm: LuaVm, code: string): LuaValue[] {
   const result = vm.evaluate(code);
   if (!result.ok) assert.fail(`Lua failed: ${result.failure.description}`);
-  return result.values;
+  return result.value;
 }
 
 function first(vm: LuaVm, code: string): LuaValue {
@@ -175,7 +175,7 @@ Deno.test("LuaVm protected calls", async (t) => {
   await t.step("call passes arguments and returns the requested results", () => {
     const fn = first(vm, "return function(a, b) return a + b, a * b, 'extra' end");
     const result = vm.call(fn, [3, 4], 2);
-    assert.deepEqual(result, { ok: true, values: [7, 12] });
+    assert.deepEqual(result, { ok: true, value: [7, 12] });
   });
   await t.step("call of a failing function returns the failure", () => {
     const fn = first(vm, "return function() error('nope') end");

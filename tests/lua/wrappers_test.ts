@@ -7,7 +7,7 @@ import { silentLogger } from "../../src/log.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 import { WrapperRegistry } from "../../src/lua/wrappers.ts";
-import { encodeFrame } from "../../src/protocol/batcher.ts";
+import { encodeFrame } from "../../src/protocol/outgoing.ts";
 import { parseMessage } from "../../src/protocol/messages.ts";
 import { LuaSession } from "../../src/session/lua_session.ts";
 import { ViewdefStore } from "../../src/viewdefs/store.ts";
@@ -24,7 +24,7 @@ function makeVm(code: string): LuaVm {
 function global(vm: LuaVm, name: string): LuaValue {
   const result = vm.evaluate(`return ${name}`);
   if (!result.ok) throw new Error(result.failure.description);
-  return result.values[0] ?? null;
+  return result.value[0] ?? null;
 }
 
 const GLOBALS = `
@@ -146,10 +146,9 @@ Deno.test("wrappers through a session", async (t) => {
     return JSON.parse(encodeFrame(await session.handleFrame({ userEvent: true, items })));
   };
   const lua = (code: string): LuaValue => {
-    session.vm.beginEntry();
-    const result = session.vm.evaluate(code);
+    const result = session.evaluate(code);
     if (!result.ok) assert.fail(result.failure.description);
-    return result.values[0] ?? null;
+    return result.value[0] ?? null;
   };
   await frame({ type: "watch", data: { varId: 1 } });
 
@@ -165,14 +164,14 @@ Deno.test("wrappers through a session", async (t) => {
     assert.deepEqual(lua("return log[1]"), "new:2:false");
   });
   await t.step("getValue, getParent, getProperty", () => {
-    const wrapper = session.backend.tree.get(2)?.wrapper ?? null;
+    const wrapper = session.variable(2)?.wrapper ?? null;
     assert.notEqual(wrapper, null);
     const inspect = lua(
       "return function(w) return w.parentId, w.hint, w.missing, w.source == App.value end",
     );
-    const result = session.vm.call(inspect, [wrapper], 4);
+    const result = session.call(inspect, [wrapper], 4);
     assert.ok(result.ok);
-    assert.deepEqual(result.values, [1, "h", null, true]);
+    assert.deepEqual(result.value, [1, "h", null, true]);
   });
   await t.step("the wrapper stands in for the value in child paths", async () => {
     const out = await frame({

@@ -2,34 +2,29 @@
  * Tests for src/protocol/messages.ts: parsing and validating client frames (SPEC 4 and 12).
  */
 import assert from "node:assert/strict";
-import {
-  type ErrorData,
-  errorData,
-  parseFrame,
-  parseMessage,
-  ProtocolError,
-} from "../../src/protocol/messages.ts";
+import { type Failure, FailureError } from "../../src/failure.ts";
+import { parseFrame, parseMessage } from "../../src/protocol/messages.ts";
 
 const LIMITS = { maxFrameBytes: 1024, maxMessagesPerFrame: 5 };
 
-function rejects(text: string, code: string, limits = LIMITS): ProtocolError {
+function rejects(text: string, code: string, limits = LIMITS): FailureError {
   let caught: unknown;
   try {
     parseFrame(text, limits);
   } catch (error) {
     caught = error;
   }
-  assert.ok(caught instanceof ProtocolError, `expected a ProtocolError for ${text.slice(0, 60)}`);
+  assert.ok(caught instanceof FailureError, `expected a FailureError for ${text.slice(0, 60)}`);
   assert.equal(caught.code, code);
   return caught;
 }
 
-function refused(message: unknown): ErrorData {
+function refused(message: unknown): Failure {
   try {
     parseMessage(message);
   } catch (error) {
-    assert.ok(error instanceof ProtocolError);
-    return error.toData();
+    assert.ok(error instanceof FailureError);
+    return error.failure;
   }
   assert.fail(`expected ${JSON.stringify(message)} to be refused`);
 }
@@ -248,31 +243,5 @@ Deno.test("parseMessage update", async (t) => {
     const error = refused({ type: "update", data: { varId: 7, properties: { a: { b: 1 } } } });
     assert.equal(error.code, "bad-message");
     assert.equal(error.varId, 7);
-  });
-});
-
-Deno.test("ProtocolError and errorData", async (t) => {
-  await t.step("toData carries code, description and varId", () => {
-    const error = new ProtocolError("not-found", "Variable 7 does not exist", 7);
-    assert.ok(error instanceof Error);
-    assert.equal(error.message, "Variable 7 does not exist");
-    assert.deepEqual(error.toData(), {
-      varId: 7,
-      code: "not-found",
-      description: "Variable 7 does not exist",
-    });
-  });
-  await t.step("without a variable there is no varId key", () => {
-    const data = new ProtocolError("limit", "Too many").toData();
-    assert.deepEqual(data, { code: "limit", description: "Too many" });
-    assert.ok(!("varId" in data));
-    assert.ok(!("varId" in errorData("bad-message", "x")));
-  });
-  await t.step("varId 0 is kept", () => {
-    assert.deepEqual(errorData("bad-access", "x", 0), {
-      varId: 0,
-      code: "bad-access",
-      description: "x",
-    });
   });
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../../src/log.ts";
 import type { LuaValue } from "../../src/lua/vm.ts";
-import { encodeFrame, type Outgoing } from "../../src/protocol/batcher.ts";
+import { encodeFrame, type Outgoing } from "../../src/protocol/outgoing.ts";
 import { parseMessage } from "../../src/protocol/messages.ts";
 import { LuaSession } from "../../src/session/lua_session.ts";
 import { ViewdefStore } from "../../src/viewdefs/store.ts";
@@ -70,10 +70,9 @@ function makeSession(options: { maxVariables?: number; budget?: number } = {}): 
     return JSON.parse(encodeFrame(out));
   };
   const lua = (code: string): LuaValue => {
-    session.vm.beginEntry();
-    const result = session.vm.evaluate(code);
+    const result = session.evaluate(code);
     if (!result.ok) assert.fail(result.failure.description);
-    return result.values[0] ?? null;
+    return result.value[0] ?? null;
   };
   return { session, send, lua };
 }
@@ -178,11 +177,11 @@ Deno.test("create", async (t) => {
   await t.step("nowatch sends nothing", async () => {
     const frame = await h.send(create(10, 1, { path: "name" }, { nowatch: true }));
     assert.deepEqual(frame, []);
-    assert.ok(h.session.backend.tree.get(10));
+    assert.ok(h.session.variable(10));
   });
   await t.step("query properties are stored; explicit properties win", async () => {
     await h.send(create(11, 1, { path: "name?hint=x&keypress&access=r", access: "rw" }));
-    const variable = h.session.backend.tree.get(11);
+    const variable = h.session.variable(11);
     assert.equal(variable?.properties.get("hint"), "x");
     assert.equal(variable?.properties.get("keypress"), "true");
     assert.equal(variable?.access, "rw");
@@ -190,7 +189,7 @@ Deno.test("create", async (t) => {
   });
   await t.step("priority suffixes are stripped from property names", async () => {
     await h.send(create(12, 1, { "path:high": "name", "viewdef:low": "v" }));
-    const variable = h.session.backend.tree.get(12);
+    const variable = h.session.variable(12);
     assert.equal(variable?.properties.get("path"), "name");
     assert.equal(variable?.properties.get("viewdef"), "v");
     assert.ok(!variable?.properties.has("viewdef:low"));
@@ -204,17 +203,17 @@ Deno.test("create", async (t) => {
   await t.step("duplicate-id", async () => {
     const frame = await h.send(create(2, 1, { path: "count" }));
     oneError(frame, "duplicate-id", 2);
-    assert.equal(h.session.backend.tree.get(2)?.path?.text, "name", "nothing changed");
+    assert.equal(h.session.variable(2)?.path?.text, "name", "nothing changed");
   });
   await t.step("an unknown parent is not-found", async () => {
     const frame = await h.send(create(20, 99, { path: "x" }));
     oneError(frame, "not-found", 20);
-    assert.equal(h.session.backend.tree.get(20), undefined);
+    assert.equal(h.session.variable(20), undefined);
   });
   await t.step("a bad path is path-failure", async () => {
     const frame = await h.send(create(21, 1, { path: "a..b" }));
     oneError(frame, "path-failure", 21);
-    assert.equal(h.session.backend.tree.get(21), undefined);
+    assert.equal(h.session.variable(21), undefined);
   });
   await t.step("an unknown access is bad-access", async () => {
     oneError(await h.send(create(22, 1, { path: "name", access: "rwx" })), "bad-access", 22);
@@ -246,7 +245,7 @@ Deno.test("access validation", async (t) => {
     await t.step(`${path} with ${access} is accepted`, async () => {
       const frame = await h.send(create(id, 1, { path: path as string, access: access as string }));
       assert.deepEqual(errors(frame), []);
-      assert.equal(h.session.backend.tree.get(id)?.access, access);
+      assert.equal(h.session.variable(id)?.access, access);
       id++;
     });
   }
@@ -254,7 +253,7 @@ Deno.test("access validation", async (t) => {
     await t.step(`${path} with ${access} is bad-access`, async () => {
       const frame = await h.send(create(id, 1, { path: path as string, access: access as string }));
       oneError(frame, "bad-access", id);
-      assert.equal(h.session.backend.tree.get(id), undefined);
+      assert.equal(h.session.variable(id), undefined);
       id++;
     });
   }
@@ -264,9 +263,9 @@ Deno.test("access validation", async (t) => {
       create(51, 1, { path: "greet()" }),
       create(52, 1, { path: "name" }),
     );
-    assert.equal(h.session.backend.tree.get(50)?.access, "action");
-    assert.equal(h.session.backend.tree.get(51)?.access, "rw");
-    assert.equal(h.session.backend.tree.get(52)?.access, "rw");
+    assert.equal(h.session.variable(50)?.access, "action");
+    assert.equal(h.session.variable(51)?.access, "rw");
+    assert.equal(h.session.variable(52)?.access, "rw");
   });
   await t.step("changing access later to an invalid one is refused", async () => {
     const frame = await h.send(update(51, { properties: { access: "w" } }));
@@ -371,7 +370,7 @@ Deno.test("update", async (t) => {
   await t.step("properties only: stored, not echoed", async () => {
     const frame = await h.send(update(2, { properties: { selected: "yes", "hint:high": "h" } }));
     assert.deepEqual(frame, []);
-    const variable = h.session.backend.tree.get(2);
+    const variable = h.session.variable(2);
     assert.equal(variable?.properties.get("selected"), "yes");
     assert.equal(variable?.properties.get("hint"), "h");
     assert.equal(variable?.propertyPriority.get("hint"), 0);
@@ -384,7 +383,7 @@ Deno.test("update", async (t) => {
     await h.send(create(40, 0, {}, { value: "start" }));
     const frame = await h.send(update(40, { value: "changed" }));
     assert.deepEqual(updatesOf(frame, 40), []);
-    assert.equal(h.session.backend.tree.get(40)?.value, "changed");
+    assert.equal(h.session.variable(40)?.value, "changed");
   });
   h.session.shutdown();
 });
@@ -405,8 +404,8 @@ Deno.test("destroy", async (t) => {
     assert.equal(destroyed.length, 4);
     assert.equal(destroyed.at(-1), 2);
     assert.ok(destroyed.indexOf(5) < destroyed.indexOf(3));
-    for (const id of [2, 3, 4, 5]) assert.equal(h.session.backend.tree.get(id), undefined);
-    assert.ok(h.session.backend.tree.get(6));
+    for (const id of [2, 3, 4, 5]) assert.equal(h.session.variable(id), undefined);
+    assert.ok(h.session.variable(6));
   });
   await t.step("destroyed variables are no longer updated", async () => {
     h.lua("app.friend.name = 'changed'");
@@ -416,7 +415,7 @@ Deno.test("destroy", async (t) => {
     const frame = await h.send(destroy(2));
     oneError(frame, "not-found", 2);
     assert.equal(frame.length, 1);
-    assert.ok(h.session.backend.tree.get(6));
+    assert.ok(h.session.variable(6));
   });
   await t.step("a destroyed id can be created again", async () => {
     const frame = await h.send(create(2, 1, { path: "count" }));
@@ -457,7 +456,7 @@ Deno.test("watch and unwatch", async (t) => {
   });
   await t.step("unwatch below zero stays at zero", async () => {
     await h.send(unwatch(2), unwatch(2), unwatch(2));
-    assert.equal(h.session.backend.tree.get(2)?.watchers, 0);
+    assert.equal(h.session.variable(2)?.watchCount, 0);
   });
   await t.step("watch and unwatch of unknown ids are not-found", async () => {
     oneError(await h.send(watch(77)), "not-found", 77);
@@ -673,11 +672,11 @@ Deno.test("connection closed", async (t) => {
   await h.send(watch(1), create(2, 1, { path: "name" }), create(3, 2, { path: ".." }));
   const luaId = h.lua("return session:createVariable(1, {})");
   await t.step("frontend variables are dropped without notices; Lua's stay", async () => {
-    h.session.connectionClosed();
-    assert.equal(h.session.backend.tree.get(2), undefined);
-    assert.equal(h.session.backend.tree.get(3), undefined);
-    assert.ok(h.session.backend.tree.get(1));
-    assert.ok(h.session.backend.tree.get(luaId as number));
+    await h.session.connectionClosed();
+    assert.equal(h.session.variable(2), undefined);
+    assert.equal(h.session.variable(3), undefined);
+    assert.ok(h.session.variable(1));
+    assert.ok(h.session.variable(luaId as number));
     assert.deepEqual(await h.send(), []);
   });
   await t.step("the Lua state survives and a new connection gets everything again", async () => {
@@ -694,7 +693,7 @@ Deno.test("variable limit", async () => {
   await h.send(watch(1), create(2, 1, { path: "name" }), create(3, 1, { path: "count" }));
   const frame = await h.send(create(4, 1, { path: "list" }));
   oneError(frame, "limit", 4);
-  assert.equal(h.session.backend.tree.get(4), undefined);
+  assert.equal(h.session.variable(4), undefined);
   await h.send(destroy(3));
   assert.deepEqual(errors(await h.send(create(4, 1, { path: "list" }))), []);
   h.session.shutdown();

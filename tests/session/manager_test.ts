@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { silentLogger } from "../../src/log.ts";
-import { ProtocolError } from "../../src/protocol/messages.ts";
+import { FailureError } from "../../src/failure.ts";
 import {
   type ConnectionSink,
   type ManagerOptions,
@@ -118,7 +118,7 @@ Deno.test("connecting creates sessions", async (t) => {
   const sidB = newSid();
   await t.step("a malformed sid is refused", () => {
     assert.throws(() => sessions.connect("not-a-sid", new FakeSink()), (error: unknown) => {
-      assert.ok(error instanceof ProtocolError);
+      assert.ok(error instanceof FailureError);
       assert.equal(error.code, "bad-message");
       return true;
     });
@@ -130,15 +130,14 @@ Deno.test("connecting creates sessions", async (t) => {
     assert.equal(sessions.connectionCount, 1);
     assert.equal(connection.session, sessions.session(sidA));
     assert.equal(connection.session.vendedId, "1");
-    assert.ok(connection.session.backend.tree.get(1), "main.lua created variable 1");
+    assert.ok(connection.session.variable(1), "main.lua created variable 1");
   });
   await t.step("each session has its own VM and the next vended id", () => {
     const connection = sessions.connect(sidB, new FakeSink());
     assert.equal(connection.session.vendedId, "2");
     assert.notEqual(connection.session, sessions.session(sidA));
-    assert.notEqual(connection.session.vm, sessions.session(sidA)?.vm);
     assert.deepEqual(sessions.sids().sort(), [sidA, sidB].sort());
-    assert.equal([...sessions.sessions()].length, 2);
+    assert.equal(sessions.sessionCount, 2);
   });
   await t.step("an unknown sid has no session", () => {
     assert.equal(sessions.session(newSid()), undefined);
@@ -292,8 +291,7 @@ Deno.test("idle sessions expire", async (t) => {
     connection.closed();
     await eventually(() => sessions.sessionCount === 0, "the session expired");
     assert.equal(sessions.session(sid), undefined);
-    assert.equal(session.executor.closed, true);
-    assert.equal(session.vm.closed, true);
+    assert.equal(session.closed, true);
   });
   await t.step("the same sid then gets a brand-new session", () => {
     const fresh = sessions.connect(sid, new FakeSink());
@@ -312,7 +310,7 @@ Deno.test("a reconnect cancels the expiry", async () => {
   await new Promise((resolve) => setTimeout(resolve, 90));
   assert.equal(sessions.session(sid), second.session);
   assert.equal(second.session, first.session);
-  assert.equal(second.session.vm.closed, false);
+  assert.equal(second.session.closed, false);
   sessions.shutdown();
 });
 
@@ -324,7 +322,7 @@ Deno.test("session limit", async (t) => {
   sessions.connect(sidB, new FakeSink());
   await t.step("a new session beyond the limit is refused with limit", () => {
     assert.throws(() => sessions.connect(newSid(), new FakeSink()), (error: unknown) => {
-      assert.ok(error instanceof ProtocolError);
+      assert.ok(error instanceof FailureError);
       assert.equal(error.code, "limit");
       return true;
     });
@@ -356,10 +354,10 @@ Deno.test("shutdown", async (t) => {
   await t.step("every session is shut down", () => {
     assert.equal(sessions.sessionCount, 0);
     assert.equal(sessions.connectionCount, 0);
-    for (const connection of connections) assert.equal(connection.session.vm.closed, true);
+    for (const connection of connections) assert.equal(connection.session.closed, true);
   });
   await t.step("no new connections are accepted", () => {
-    assert.throws(() => sessions.connect(newSid(), new FakeSink()), ProtocolError);
+    assert.throws(() => sessions.connect(newSid(), new FakeSink()), FailureError);
   });
 });
 

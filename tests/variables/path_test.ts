@@ -2,7 +2,6 @@
  * Tests for src/variables/path.ts: path syntax (SPEC 6).
  */
 import assert from "node:assert/strict";
-import { fromLua } from "../../src/lua/fengari.ts";
 import {
   lastSegment,
   parsePath,
@@ -11,17 +10,19 @@ import {
   type Segment,
 } from "../../src/variables/path.ts";
 
-/** A readable form of segments: `name`, `#index->lua`, `name()`, `name(_)`. */
+const decoder = new TextDecoder();
+
+/** A readable form of segments: `name`, `#index->position`, `name()`, `name(_)`. */
 function show(segments: Segment[]): string[] {
   return segments.map((segment) => {
     switch (segment.kind) {
       case "field":
-        assert.equal(fromLua(segment.key), segment.name);
+        assert.equal(decoder.decode(segment.key), segment.name);
         return segment.name;
       case "index":
-        return `#${segment.index}->${segment.lua}`;
+        return `#${segment.index}->${segment.position}`;
       case "call":
-        assert.equal(fromLua(segment.key), segment.name);
+        assert.equal(decoder.decode(segment.key), segment.name);
         return segment.withValue ? `${segment.name}(_)` : `${segment.name}()`;
     }
   });

@@ -1,40 +1,14 @@
 /**
- * Tests for src/variables/tree.ts: the variable tree, its walk order and priority suffixes.
+ * Tests for src/variables/tree.ts: the variable tree and its walk order.
  */
 import assert from "node:assert/strict";
 import { parsePath } from "../../src/variables/path.ts";
-import {
-  PRIORITY_NAMES,
-  splitPriority,
-  type Variable,
-  VariableTree,
-} from "../../src/variables/tree.ts";
+import { VariableTree } from "../../src/variables/tree.ts";
+import type { Variable } from "../../src/variables/variable.ts";
 
-function ids(variables: Iterable<Variable>): number[] {
+function ids(variables: Iterable<Variable<unknown>>): number[] {
   return [...variables].map((variable) => variable.id);
 }
-
-Deno.test("splitPriority", async (t) => {
-  await t.step("strips :high, :med, :medium and :low", () => {
-    assert.deepEqual(splitPriority("value:high"), ["value", 0]);
-    assert.deepEqual(splitPriority("value:med"), ["value", 1]);
-    assert.deepEqual(splitPriority("value:medium"), ["value", 1]);
-    assert.deepEqual(splitPriority("value:low"), ["value", 2]);
-  });
-  await t.step("a name without a suffix has no priority", () => {
-    assert.deepEqual(splitPriority("path"), ["path", undefined]);
-  });
-  await t.step("an unknown suffix is part of the name", () => {
-    assert.deepEqual(splitPriority("a:b"), ["a:b", undefined]);
-    assert.deepEqual(splitPriority("a:HIGH"), ["a:HIGH", undefined]);
-  });
-  await t.step("only the last colon counts", () => {
-    assert.deepEqual(splitPriority("ns:name:low"), ["ns:name", 2]);
-  });
-  await t.step("the priority names", () => {
-    assert.deepEqual(PRIORITY_NAMES, { high: 0, med: 1, medium: 1, low: 2 });
-  });
-});
 
 Deno.test("VariableTree", async (t) => {
   const tree = new VariableTree();
@@ -52,10 +26,10 @@ Deno.test("VariableTree", async (t) => {
     assert.equal(a.value, null);
     assert.equal(app.value, "app");
     assert.equal(a.wrapper, null);
-    assert.equal(a.json, undefined);
+    assert.equal(a.sentJson, undefined);
     assert.equal(a.sentType, undefined);
-    assert.equal(a.watchers, 0);
-    assert.equal(a.resendAll, false);
+    assert.equal(a.watchCount, 0);
+    assert.equal(a.takeResend(), false);
     assert.equal(a.properties.size, 0);
     assert.equal(a.path?.text, "a");
   });
@@ -113,7 +87,7 @@ Deno.test("VariableTree", async (t) => {
     assert.equal(walked.length, 2000);
     assert.equal(walked[0], 1);
     assert.equal(walked[1999], 2000);
-    const removed = ids(deep.remove(deep.get(2) as Variable));
+    const removed = ids(deep.remove(deep.get(2) as Variable<unknown>));
     assert.equal(removed.length, 1999);
     assert.equal(removed[0], 2000);
     assert.equal(removed[1998], 2);

@@ -1,7 +1,7 @@
 // Compiled chunks shared between sessions: each session still gets its own globals, its own
 // closures and correct tracebacks.
 import assert from "node:assert/strict";
-import { pushCompiled } from "../../src/lua/chunk_cache.ts";
+import { pushCompiled } from "../../src/lua/fengari_internals.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { LuaVm } from "../../src/lua/vm.ts";
 
@@ -26,20 +26,20 @@ Deno.test("chunk cache", async (t) => {
 
   await t.step("a chunk compiled once is reused by another state", () => {
     assert.equal(pushCompiled(second.L, CODE, name), false, "unknown before the first load");
-    assert.deepEqual(first.evaluate(CODE, name), { ok: true, values: [1] });
+    assert.deepEqual(first.evaluate(CODE, name), { ok: true, value: [1] });
     assert.equal(pushCompiled(second.L, CODE, name), true, "known after it");
   });
 
   await t.step("each state keeps its own globals", () => {
     const again = second.evaluate(CODE, name);
-    assert.deepEqual(again, { ok: true, values: [1] }, "the second state starts from nil");
-    assert.deepEqual(first.evaluate(CODE, name), { ok: true, values: [2] });
-    assert.deepEqual(second.evaluate("return counter"), { ok: true, values: [1] });
+    assert.deepEqual(again, { ok: true, value: [1] }, "the second state starts from nil");
+    assert.deepEqual(first.evaluate(CODE, name), { ok: true, value: [2] });
+    assert.deepEqual(second.evaluate("return counter"), { ok: true, value: [1] });
   });
 
   await t.step("closures made from shared code are distinct", () => {
-    assert.deepEqual(second.evaluate("return make() ~= make()"), { ok: true, values: [true] });
-    assert.deepEqual(second.evaluate("return make()()"), { ok: true, values: [1] });
+    assert.deepEqual(second.evaluate("return make() ~= make()"), { ok: true, value: [true] });
+    assert.deepEqual(second.evaluate("return make()()"), { ok: true, value: [1] });
   });
 
   await t.step("errors in shared code name the chunk and line", () => {
@@ -50,6 +50,6 @@ Deno.test("chunk cache", async (t) => {
 
   await t.step("a state that shared code is closed without touching the other", () => {
     first.close();
-    assert.deepEqual(second.evaluate(CODE, name), { ok: true, values: [2] });
+    assert.deepEqual(second.evaluate(CODE, name), { ok: true, value: [2] });
   });
 });

@@ -1,10 +1,10 @@
 /**
- * Tests for src/variables/value_json.ts: value JSON (SPEC 7) and the `type` the server reports.
+ * Tests for src/lua/wire_value.ts: value JSON (SPEC 7) and the `type` the server reports.
  */
 import assert from "node:assert/strict";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { type LuaObject, type LuaValue, LuaVm } from "../../src/lua/vm.ts";
-import { sequenceElements, typeOf, valueJson } from "../../src/variables/value_json.ts";
+import { sequenceElements, typeOf, valueJson } from "../../src/lua/wire_value.ts";
 
 function makeVm(): LuaVm {
   const vm = new LuaVm({ instructionBudget: 1_000_000 });
@@ -16,7 +16,7 @@ function makeVm(): LuaVm {
 function lua(vm: LuaVm, code: string): LuaValue[] {
   const result = vm.evaluate(code);
   if (!result.ok) assert.fail(result.failure.description);
-  return result.values;
+  return result.value;
 }
 
 function one(vm: LuaVm, code: string): LuaValue {

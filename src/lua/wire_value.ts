@@ -1,29 +1,34 @@
 /**
- * Value JSON (SPEC 7): how a Lua value travels on the wire, and the `type` the server reports.
+ * The wire codec (SPEC 7): how a Lua value travels on the wire (value JSON) and the `type` the
+ * server reports, and how a value the client writes becomes a Lua value.
  *
  * Objects never travel, only `{"obj": N}` with the VM's per-object id; sequences without a `type`
- * travel as arrays of their elements' value JSON.
+ * travel as arrays of their elements' value JSON. Coming back, arrays become sequences, objects
+ * tables, and `{"obj": N}` the live object the client was shown.
  *
  * @module
  */
-import { lua, type LuaString, toLua } from "../lua/fengari.ts";
-import { getField } from "../lua/navigate.ts";
-import { isIntegerKey, rawEntries, rawString, type RawTable } from "../lua/raw.ts";
-import type { LuaObject, LuaValue, LuaVm } from "../lua/vm.ts";
+import { lua, type LuaString, toLua } from "./fengari.ts";
+import { pushJson } from "./json.ts";
+import { getField } from "./navigate.ts";
+import { isIntegerKey, rawEntries, rawString, type RawTable } from "./fengari_internals.ts";
+import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
 const TYPE_KEY = toLua("type");
 const MAX_DEPTH = 32;
+/** Client values nested deeper than this become nil. */
+const MAX_CLIENT_DEPTH = 64;
 
 /**
  * The `type` of a value: the string `type` field of a table (own or inherited), else `""`.
  *
  * @example
  * ```ts
- * import { LuaVm } from "../lua/vm.ts";
- * import { typeOf } from "./value_json.ts";
+ * import { LuaVm } from "./vm.ts";
+ * import { typeOf } from "./wire_value.ts";
  * const vm = new LuaVm();
  * const r = vm.evaluate("return {type = 'Contact'}");
- * if (r.ok) typeOf(vm, r.values[0] ?? null); // "Contact"
+ * if (r.ok) typeOf(vm, r.value[0] ?? null); // "Contact"
  * ```
  */
 export function typeOf(vm: LuaVm, value: LuaValue): string {
@@ -37,11 +42,11 @@ export function typeOf(vm: LuaVm, value: LuaValue): string {
  *
  * @example
  * ```ts
- * import { LuaVm } from "../lua/vm.ts";
- * import { valueJson } from "./value_json.ts";
+ * import { LuaVm } from "./vm.ts";
+ * import { valueJson } from "./wire_value.ts";
  * const vm = new LuaVm();
  * const r = vm.evaluate("return {1, 'two', {}}");
- * if (r.ok) valueJson(vm, r.values[0] ?? null); // '[1,"two",[]]'
+ * if (r.ok) valueJson(vm, r.value[0] ?? null); // '[1,"two",[]]'
  * ```
  */
 export function valueJson(vm: LuaVm, value: LuaValue, type?: string): string {
@@ -131,7 +136,7 @@ function untypedSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
 
 const SLOW = Symbol("slow");
 
-/** The same walk on fengari's table directly; `SLOW` when it cannot tell (see `raw.ts`). */
+/** The same walk on fengari's table directly; `SLOW` when it cannot tell (see `fengari_internals.ts`). */
 function rawSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined | typeof SLOW {
   const byIndex: LuaValue[] = [];
   let count = 0;
@@ -157,4 +162,28 @@ function rawSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined | type
 
 function isPrivate(key: LuaString | null): boolean {
   return key !== null && key[0] === 0x5f; // "_"
+}
+
+/**
+ * Converts a value the client wrote (parsed JSON) into a Lua value: arrays become sequences,
+ * objects become tables, and `{"obj": N}` naming a live object this VM has shown the client
+ * becomes that object.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { jsonToLua } from "./wire_value.ts";
+ * const vm = new LuaVm();
+ * jsonToLua(vm, [1, "a"]); // a LuaObject for the table {1, "a"}
+ * ```
+ */
+export function jsonToLua(vm: LuaVm, json: unknown): LuaValue {
+  if (json === null || json === undefined) return null;
+  if (typeof json === "boolean" || typeof json === "string") return json;
+  if (typeof json === "number") return json;
+  const top = lua.lua_gettop(vm.L);
+  pushJson(vm, json, { objectRefs: true, maxDepth: MAX_CLIENT_DEPTH });
+  const value = vm.read(-1);
+  lua.lua_settop(vm.L, top);
+  return value;
 }

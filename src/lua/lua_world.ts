@@ -1,0 +1,105 @@
+/**
+ * The Lua VM as the variable layer's value world (`src/variables/value_world.ts`): paths are
+ * read and written with `navigate.ts`, values encoded with the wire codec, and wrappers made from
+ * the session's registry with each variable's handle (SPEC 9).
+ *
+ * @module
+ */
+import type { Logger } from "../log.ts";
+import type { Result } from "../failure.ts";
+import type { ValueWorld } from "../variables/value_world.ts";
+import type { Variable } from "../variables/variable.ts";
+import { toLua } from "./fengari.ts";
+import { callMethod, getField, readSegments, writeSegments } from "./navigate.ts";
+import { ITEMS_KEY, VIEW_LIST } from "./prototypes.ts";
+import { createHandles } from "./variable_handle.ts";
+import type { LuaValue, LuaVm } from "./vm.ts";
+import { jsonToLua, typeOf, valueJson } from "./wire_value.ts";
+import type { WrapperRegistry } from "./wrappers.ts";
+
+const NEW_KEY = toLua("new");
+const DESTROY_KEY = toLua("destroy");
+
+/** Options of {@link createLuaWorld}. */
+export interface LuaWorldOptions {
+  vm: LuaVm;
+  /** Wrapper factories by name. */
+  wrappers: WrapperRegistry;
+  /** A presenter type, prototype or wrapper factory by name (for `create=`). */
+  findType(name: string): LuaValue;
+  /** The session's live variables, for the handles given to wrapper factories. */
+  variable(id: number): Variable<LuaValue> | undefined;
+  log: Logger;
+}
+
+/**
+ * Makes the value world of one session's VM.
+ *
+ * @example
+ * ```ts
+ * import { createLuaWorld } from "./lua_world.ts";
+ * import { LuaVm } from "./vm.ts";
+ * import { WrapperRegistry } from "./wrappers.ts";
+ * import { silentLogger } from "../log.ts";
+ * const vm = new LuaVm();
+ * const world = createLuaWorld({
+ *   vm,
+ *   wrappers: new WrapperRegistry(vm),
+ *   findType: () => null,
+ *   variable: () => undefined,
+ *   log: silentLogger,
+ * });
+ * world.encode("hi"); // '"hi"'
+ * ```
+ */
+export function createLuaWorld(options: LuaWorldOptions): ValueWorld<LuaValue> {
+  const { vm, wrappers, log } = options;
+  const handleOf = createHandles(vm, { variable: options.variable });
+  return {
+    beginEntry: () => vm.beginEntry(),
+    read: (base, path) => readSegments(vm, base, path.segments),
+    write: (base, path, value, callOnly) => writeSegments(vm, base, path.segments, value, callOnly),
+    typeOf: (value) => typeOf(vm, value),
+    encode: (value, type) => valueJson(vm, value, type),
+    decode: (json) => jsonToLua(vm, json),
+    instantiate(name): Result<LuaValue> {
+      const type = options.findType(name);
+      if (type === null) {
+        return {
+          ok: false,
+          failure: { code: "lua-error", description: `Unknown presenter type '${name}'` },
+        };
+      }
+      return callMethod(vm, type, NEW_KEY, "new", []);
+    },
+    wrap(variable, name): Result<LuaValue> {
+      const factory = wrappers.find(name);
+      if (factory === undefined) {
+        return {
+          ok: false,
+          failure: { code: "lua-error", description: `Unknown wrapper '${name}'` },
+        };
+      }
+      const handle = handleOf(variable);
+      if (factory !== null && typeof factory === "object" && factory.kind === "function") {
+        const result = vm.call(factory, [handle], 1);
+        return result.ok ? { ok: true, value: result.value[0] ?? null } : result;
+      }
+      return callMethod(vm, factory, NEW_KEY, "new", [handle]);
+    },
+    dispose(variable, wrapper) {
+      variable.handle = null;
+      const method = getField(vm, wrapper, DESTROY_KEY);
+      if (!method.ok || method.value === null) return;
+      const result = vm.call(method.value, [wrapper], 0);
+      if (!result.ok) log.warn(`Wrapper destroy failed: ${result.failure.description}`);
+    },
+    // A list wrapper shows its items (an array) so a ui-viewlist can bind through it.
+    wireValue(wrapper) {
+      if (typeOf(vm, wrapper) !== VIEW_LIST) return wrapper;
+      const items = getField(vm, wrapper, ITEMS_KEY);
+      return items.ok ? items.value : null;
+    },
+    wrapperType: (wrapper, name) => typeOf(vm, wrapper) || name,
+  };
+}

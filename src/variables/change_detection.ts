@@ -1,0 +1,212 @@
+/**
+ * Change detection (SPEC 8, the seed's AfterBatch): after each batch, every active variable is
+ * recomputed through its path, parents before children; a watched variable whose value JSON,
+ * `type` or server-set properties changed gets an update, grouped by priority. Wrappers are
+ * re-made here when their variable's value changed (SPEC 9).
+ *
+ * It reaches values only through a {@link ValueWorld}, and walks the tree iteratively.
+ *
+ * @module
+ */
+import { type Failure, onVariable } from "../failure.ts";
+import type { ValueWorld } from "./value_world.ts";
+import type { Priority, Properties, Variable } from "./variable.ts";
+
+/** One `update` to send: the value JSON text when the value is sent, and properties. */
+export interface VariableUpdate {
+  varId: number;
+  /** Value JSON text, when the value is sent. */
+  json?: string;
+  properties?: Properties;
+}
+
+/** What change detection produced: updates by priority (high, medium, low) and errors. */
+export interface Changes {
+  /** Updates by priority: high, medium, low; parents before children within each. */
+  updates: [VariableUpdate[], VariableUpdate[], VariableUpdate[]];
+  errors: Failure[];
+}
+
+const RESERVED_WIRE_PROPERTIES = new Set(["path"]);
+
+/**
+ * Recomputes variables and decides what to send.
+ *
+ * @example
+ * ```ts ignore
+ * // tests/variables/change_detection_test.ts runs it over a world of plain objects.
+ * const detector = new ChangeDetector(world);
+ * detector.detect(tree.roots(), changes, sentTypes);
+ * ```
+ */
+export class ChangeDetector<V> {
+  readonly #world: ValueWorld<V>;
+  /** While refreshing one variable: whether it failed, and whether its errors are muted. */
+  #failed = false;
+  #quiet = false;
+
+  /** Creates a detector over a value world. */
+  constructor(world: ValueWorld<V>) {
+    this.#world = world;
+  }
+
+  /**
+   * Recomputes every active variable, parents before children, and queues into `out` an update
+   * for each watched one whose value, type or server-set properties changed. `sentTypes`
+   * collects the types sent.
+   */
+  detect(roots: Iterable<Variable<V>>, out: Changes, sentTypes: Set<string>): void {
+    // Below a variable whose type just changed, the client is about to replace its views:
+    // errors of the old children's paths on the new value are not worth reporting.
+    const stack: [Variable<V>, boolean][] = [];
+    const pushChildren = (children: Iterable<Variable<V>>, quiet: boolean) => {
+      const list = [...children];
+      for (let i = list.length - 1; i >= 0; i--) stack.push([list[i] as Variable<V>, quiet]);
+    };
+    pushChildren(roots, false);
+    while (stack.length > 0) {
+      const [variable, quiet] = stack.pop() as [Variable<V>, boolean];
+      if (variable.inactive) continue;
+      const typeChanged = this.#refresh(variable, out, sentTypes, quiet);
+      if (variable.children.size > 0) pushChildren(variable.children, quiet || typeChanged);
+    }
+  }
+
+  /** Recomputes one variable and queues its update; true when its `type` changed. */
+  #refresh(variable: Variable<V>, out: Changes, sentTypes: Set<string>, quiet: boolean): boolean {
+    const world = this.#world;
+    let json: string | undefined;
+    let type = "";
+    this.#quiet = quiet;
+    this.#failed = false;
+    if (variable.readable) {
+      // Each variable's getters and wrapper calls are one entry: a runaway getter must not
+      // spend the budget of the variables refreshed after it.
+      world.beginEntry();
+      if (variable.path) {
+        const read = world.read(pathBase(variable), variable.path);
+        if (read.ok) {
+          variable.recordRead(read.value);
+        } else {
+          variable.recordRead(null);
+          this.#noteError(variable, read.failure, out);
+        }
+      }
+      let shown = variable.value;
+      const wrapperName = variable.properties.get("wrapper");
+      if (wrapperName !== undefined && !ignoredWrapper(variable)) {
+        shown = this.#refreshWrapper(variable, wrapperName, out);
+        type = variable.wrapper === null ? "" : world.wrapperType(variable.wrapper, wrapperName);
+      } else {
+        if (variable.wrapper !== null) this.disposeWrapper(variable);
+        type = world.typeOf(shown);
+        json = world.encode(shown, type);
+      }
+      json ??= world.encode(shown);
+      if (!this.#failed) variable.clearError();
+    }
+    if (!variable.watched) return false;
+    // Nothing is allocated for the common case, a variable that did not change.
+    const resend = variable.takeResend();
+    const sendJson = json !== undefined && (json !== variable.sentJson || resend);
+    if (sendJson) variable.markSentJson(json as string);
+    let properties = variable.takeProperties(resend, RESERVED_WIRE_PROPERTIES);
+    const typeChanged = json !== undefined && type !== (variable.sentType ?? "");
+    if (json !== undefined && (typeChanged || (resend && type !== ""))) {
+      properties ??= {};
+      properties.type = type;
+      variable.markSentType(type);
+      if (type !== "") sentTypes.add(type);
+    }
+    if (!sendJson && properties === undefined) return typeChanged;
+    const update: VariableUpdate = { varId: variable.id };
+    if (sendJson) update.json = json;
+    if (properties !== undefined) update.properties = properties;
+    out.updates[updatePriority(variable, properties)].push(update);
+    return typeChanged;
+  }
+
+  #refreshWrapper(variable: Variable<V>, name: string, out: Changes): V | null {
+    const world = this.#world;
+    const source = world.encode(variable.value);
+    if (variable.wrapperStale(source)) {
+      const made = world.wrap(variable, name);
+      if (!made.ok) {
+        variable.recordWrapper(variable.wrapper, source);
+        this.#noteError(variable, made.failure, out);
+      } else {
+        if (made.value !== variable.wrapper && variable.wrapper !== null) {
+          world.dispose(variable, variable.wrapper);
+        }
+        variable.recordWrapper(made.value, source);
+      }
+    }
+    return variable.wrapper === null ? null : world.wireValue(variable.wrapper);
+  }
+
+  #noteError(variable: Variable<V>, cause: Failure, out: Changes): void {
+    this.#failed = true;
+    if (this.#quiet || !variable.noteError(cause.description)) return;
+    out.errors.push(onVariable(cause, variable.id));
+  }
+
+  /** Runs a variable's wrapper's `destroy` and forgets it. */
+  disposeWrapper(variable: Variable<V>): void {
+    if (variable.wrapper !== null) this.#world.dispose(variable, variable.wrapper);
+    variable.dropWrapper();
+  }
+}
+
+/**
+ * The value that child paths start from: the wrapper when there is one, else the value.
+ *
+ * @example
+ * ```ts
+ * import { navigationValue } from "./change_detection.ts";
+ * import { Variable } from "./variable.ts";
+ * navigationValue(new Variable({ id: 1, parent: undefined, origin: "lua", value: 5 })); // 5
+ * ```
+ */
+export function navigationValue<V>(variable: Variable<V>): V | null {
+  return variable.properties.has("wrapper") && !ignoredWrapper(variable)
+    ? variable.wrapper
+    : variable.value;
+}
+
+/**
+ * The value a variable's path starts from: its parent's navigation value, or further up with `..`.
+ *
+ * @example
+ * ```ts
+ * import { pathBase } from "./change_detection.ts";
+ * import { Variable } from "./variable.ts";
+ * const app = new Variable({ id: 1, parent: undefined, origin: "lua", value: "app" });
+ * pathBase(new Variable({ id: 2, parent: app, origin: "frontend" })); // "app"
+ * ```
+ */
+export function pathBase<V>(variable: Variable<V>): V | null {
+  let anchor = variable.parent;
+  for (let i = 0; i < (variable.path?.up ?? 0) && anchor; i++) anchor = anchor.parent;
+  return anchor ? navigationValue(anchor) : null;
+}
+
+/** The variable's priority, raised by the suffix priority of any property the update carries. */
+function updatePriority<V>(variable: Variable<V>, properties: Properties | undefined): Priority {
+  let priority = variable.priority;
+  if (properties && variable.propertyPriority.size > 0) {
+    for (const name in properties) {
+      const own = variable.propertyPriority.get(name);
+      if (own !== undefined && own < priority) priority = own;
+    }
+  }
+  return priority;
+}
+
+/** List index variables repeat the list's `itemWrapper` as `wrapper`; that one is ignored. */
+function ignoredWrapper<V>(variable: Variable<V>): boolean {
+  const wrapper = variable.properties.get("wrapper");
+  const parent = variable.parent;
+  if (wrapper === undefined || !parent) return false;
+  return parent.properties.get("itemWrapper") === wrapper ||
+    parent.parent?.properties.get("itemWrapper") === wrapper;
+}

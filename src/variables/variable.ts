@@ -1,0 +1,363 @@
+/**
+ * One variable (SPEC 5): its identity, properties, path and access, and the state change
+ * detection keeps about it. Every change goes through a method named for its intent, so the
+ * variable is the one owner of its state; what hangs off it (property watchers, the value
+ * world's handle) lives and dies with it.
+ *
+ * Values are the value world's (`V`, with `null` for nil): this module never looks inside them.
+ *
+ * @module
+ */
+import { FailureError } from "../failure.ts";
+import { lastSegment, parsePath, type Path, PathSyntaxError } from "./path.ts";
+
+/** Update priority: 0 high, 1 medium, 2 low. */
+export type Priority = 0 | 1 | 2;
+/** Variable access modes. */
+export type Access = "r" | "w" | "rw" | "action";
+/** Who created a variable: the frontend (ids >= 2, dropped on close) or Lua (1 and negative). */
+export type Origin = "frontend" | "lua";
+/** A property map as sent on the wire. */
+export type Properties = Record<string, string>;
+
+/** Priority names accepted in suffixes and the `priority` property. */
+export const PRIORITY_NAMES: Record<string, Priority> = {
+  high: 0,
+  med: 1,
+  medium: 1,
+  low: 2,
+};
+
+const ACCESS = new Set<Access>(["r", "w", "rw", "action"]);
+
+/**
+ * Splits a property name from its priority suffix (`name:high`).
+ *
+ * @example
+ * ```ts
+ * import { splitPriority } from "./variable.ts";
+ * splitPriority("value:high"); // ["value", 0]
+ * splitPriority("path"); // ["path", undefined]
+ * ```
+ */
+export function splitPriority(name: string): [string, Priority | undefined] {
+  const at = name.lastIndexOf(":");
+  if (at < 0) return [name, undefined];
+  const priority = PRIORITY_NAMES[name.slice(at + 1)];
+  return priority === undefined ? [name, undefined] : [name.slice(0, at), priority];
+}
+
+/**
+ * Parses a variable's `path` property; a syntax error is a `path-failure`.
+ *
+ * @example
+ * ```ts
+ * import { parseVariablePath } from "./variable.ts";
+ * parseVariablePath("contacts.0.name").segments.length; // 3
+ * ```
+ */
+export function parseVariablePath(text: string, varId?: number): Path {
+  try {
+    return parsePath(text);
+  } catch (error) {
+    if (error instanceof PathSyntaxError) {
+      throw new FailureError("path-failure", error.message, varId);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The access a variable gets: the given one, checked against its path (SPEC 5), or the default
+ * (`action` for a `(_)` path, `rw` otherwise).
+ *
+ * @example
+ * ```ts
+ * import { accessFor } from "./variable.ts";
+ * import { parsePath } from "./path.ts";
+ * accessFor(undefined, parsePath("rename(_)")); // "action"
+ * ```
+ */
+export function accessFor(raw: string | undefined, path: Path | undefined, varId?: number): Access {
+  const last = path ? lastSegment(path) : undefined;
+  const isSetter = last?.kind === "call" && last.withValue;
+  const isGetter = last?.kind === "call" && !last.withValue;
+  const access = (raw ?? (isSetter ? "action" : "rw")) as Access;
+  if (!ACCESS.has(access)) {
+    throw new FailureError("bad-access", `Unknown access '${raw}'`, varId);
+  }
+  if (isGetter && access === "w") {
+    throw new FailureError("bad-access", "A path ending in '()' must be r, rw or action", varId);
+  }
+  if (isSetter && access !== "w" && access !== "action") {
+    throw new FailureError("bad-access", "A path ending in '(_)' must be w or action", varId);
+  }
+  return access;
+}
+
+/** The fields needed to make a variable. */
+export interface NewVariable<V> {
+  id: number;
+  parent: Variable<V> | undefined;
+  origin: Origin;
+  properties?: Map<string, string>;
+  propertyPriority?: Map<string, Priority>;
+  path?: Path;
+  access?: Access;
+  value?: V | null;
+  /** Watched from the start (a frontend `create` without `nowatch`). */
+  watched?: boolean;
+}
+
+/**
+ * A variable of one session.
+ *
+ * @example
+ * ```ts
+ * import { Variable } from "./variable.ts";
+ * const app = new Variable<string>({ id: 1, parent: undefined, origin: "lua", value: "hello" });
+ * app.watch();
+ * app.watched; // true
+ * ```
+ */
+export class Variable<V> {
+  readonly id: number;
+  readonly parent: Variable<V> | undefined;
+  readonly children = new Set<Variable<V>>();
+  readonly origin: Origin;
+  /** Current properties, names without priority suffixes. */
+  readonly properties: Map<string, string>;
+  /** Priorities given with a property's suffix. */
+  readonly propertyPriority: Map<string, Priority>;
+  #path: Path | undefined;
+  #access: Access;
+  #value: V | null;
+  #wrapper: V | null = null;
+  /** Value JSON of the value the wrapper was made for; a change re-runs the factory. */
+  #wrapperSource: string | undefined;
+  /** Value JSON last sent (or written by the client); `undefined` before the first send. */
+  #json: string | undefined;
+  #sentType: string | undefined;
+  #watchers = 0;
+  readonly #changedProperties = new Set<string>();
+  #resendAll = false;
+  #lastError: string | undefined;
+  readonly #propertyWatchers = new Map<string, V[]>();
+  /** The value world's handle for this variable (wrapper factories get it), made on demand. */
+  handle: V | null = null;
+
+  /** Makes a variable; it joins no tree until {@link VariableTree.add}. */
+  constructor(spec: NewVariable<V>) {
+    this.id = spec.id;
+    this.parent = spec.parent;
+    this.origin = spec.origin;
+    this.properties = spec.properties ?? new Map();
+    this.propertyPriority = spec.propertyPriority ?? new Map();
+    this.#path = spec.path;
+    this.#access = spec.access ?? "rw";
+    this.#value = spec.value ?? null;
+    if (spec.watched) this.#watchers = 1;
+  }
+
+  /** Parsed `path` property, when the value comes through a path. */
+  get path(): Path | undefined {
+    return this.#path;
+  }
+
+  /** How the client may use the variable. */
+  get access(): Access {
+    return this.#access;
+  }
+
+  /** The value at the path, or the value the app or client gave. */
+  get value(): V | null {
+    return this.#value;
+  }
+
+  /** The wrapper standing in for the value, if any. */
+  get wrapper(): V | null {
+    return this.#wrapper;
+  }
+
+  /** Value JSON last sent to (or written by) the client. */
+  get sentJson(): string | undefined {
+    return this.#json;
+  }
+
+  /** `type` last sent. */
+  get sentType(): string | undefined {
+    return this.#sentType;
+  }
+
+  /** True while the connection watches it. */
+  get watched(): boolean {
+    return this.#watchers > 0;
+  }
+
+  /** How many watches the connection holds on it. */
+  get watchCount(): number {
+    return this.#watchers;
+  }
+
+  /** The error last reported for it, while its refreshes keep failing. */
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  /** True unless the variable is write-only (`w`) or an `action`. */
+  get readable(): boolean {
+    return this.#access !== "w" && this.#access !== "action";
+  }
+
+  /** True while an `inactive` property holds: no updates for it or its subtree. */
+  get inactive(): boolean {
+    const inactive = this.properties.get("inactive");
+    return inactive !== undefined && inactive !== "false" && inactive !== "";
+  }
+
+  /** The update priority from the `priority` property. */
+  get priority(): Priority {
+    return PRIORITY_NAMES[this.properties.get("priority") ?? "medium"] ?? 1;
+  }
+
+  /** A `watch`: counts it and resends value and properties with the next flush. */
+  watch(): void {
+    this.#watchers++;
+    this.#resendAll = true;
+  }
+
+  /** An `unwatch`. */
+  unwatch(): void {
+    this.#watchers = Math.max(0, this.#watchers - 1);
+  }
+
+  /** A new value from outside a path (the app re-pointing it, a presenter instance). */
+  assign(value: V | null): void {
+    this.#value = value;
+  }
+
+  /** The value just read through the path. */
+  recordRead(value: V | null): void {
+    this.#value = value;
+  }
+
+  /** The client wrote this value (value JSON): it is not echoed back. */
+  recordClientWrite(json: string): void {
+    this.#json = json;
+  }
+
+  /**
+   * A property set by the client; `path` and `access` are validated first, so a bad one
+   * changes nothing.
+   */
+  setClientProperty(name: string, value: string, priority: Priority | undefined): void {
+    if (name === "path") {
+      this.#path = parseVariablePath(value, this.id);
+      this.#json = undefined;
+    } else if (name === "access") {
+      this.#access = accessFor(value, this.#path, this.id);
+    }
+    if (priority !== undefined) this.propertyPriority.set(name, priority);
+    this.properties.set(name, value);
+  }
+
+  /** A property set by the server; sent with the next flush when it changed. */
+  setServerProperty(name: string, value: string): void {
+    if (this.properties.get(name) === value) return;
+    this.properties.set(name, value);
+    this.#changedProperties.add(name);
+  }
+
+  /** Makes the value come from `create=`: the path is no longer read. */
+  holdInstance(value: V | null): void {
+    this.#path = undefined;
+    this.#value = value;
+  }
+
+  /**
+   * What to send of the properties: all of them after a `watch`, else those the server changed
+   * since the last flush; `undefined` when nothing. Clears the record of changes.
+   */
+  takeProperties(resend: boolean, reserved: ReadonlySet<string>): Properties | undefined {
+    let properties: Properties | undefined;
+    if (resend) {
+      for (const [name, value] of this.properties) {
+        if (!reserved.has(name)) (properties ??= {})[name] = value;
+      }
+    } else if (this.#changedProperties.size > 0) {
+      properties = {};
+      for (const name of this.#changedProperties) {
+        properties[name] = this.properties.get(name) ?? "";
+      }
+    }
+    if (this.#changedProperties.size > 0) this.#changedProperties.clear();
+    return properties;
+  }
+
+  /** True once after a `watch`: the next flush resends everything. */
+  takeResend(): boolean {
+    const resend = this.#resendAll;
+    this.#resendAll = false;
+    return resend;
+  }
+
+  /** Records the value JSON sent. */
+  markSentJson(json: string): void {
+    this.#json = json;
+  }
+
+  /** Records the `type` sent. */
+  markSentType(type: string): void {
+    this.#sentType = type;
+  }
+
+  /** True when this wrapper source differs from the one the wrapper was made for. */
+  wrapperStale(source: string): boolean {
+    return this.#wrapperSource !== source || this.#wrapper === null;
+  }
+
+  /** The wrapper was (re)made for a value whose value JSON is `source`. */
+  recordWrapper(wrapper: V | null, source: string): void {
+    this.#wrapper = wrapper;
+    this.#wrapperSource = source;
+  }
+
+  /** The wrapper went away (replaced, disposed, or no longer wanted). */
+  dropWrapper(): V | null {
+    const wrapper = this.#wrapper;
+    this.#wrapper = null;
+    return wrapper;
+  }
+
+  /** Notes an error; true when it is new (a failing getter is reported once per message). */
+  noteError(description: string): boolean {
+    if (this.#lastError === description) return false;
+    this.#lastError = description;
+    return true;
+  }
+
+  /** The variable refreshed without an error. */
+  clearError(): void {
+    this.#lastError = undefined;
+  }
+
+  /** `session:watchProperty`: `fn` runs when the client changes the property. */
+  watchProperty(name: string, fn: V): void {
+    const list = this.#propertyWatchers.get(name) ?? [];
+    list.push(fn);
+    this.#propertyWatchers.set(name, list);
+  }
+
+  /** The watchers of a property. */
+  propertyWatchers(name: string): readonly V[] {
+    return this.#propertyWatchers.get(name) ?? [];
+  }
+
+  /** The connection went away: forget what it was sent and what it watched. */
+  forgetConnection(): void {
+    this.#watchers = 0;
+    this.#json = undefined;
+    this.#sentType = undefined;
+    this.#lastError = undefined;
+  }
+}
