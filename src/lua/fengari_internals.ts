@@ -90,7 +90,12 @@ const INDEX_HASH = stringHash(toLua("__index"));
  *
  * @example
  * ```ts
- * // const cell = rawField(table, toLua("name")); // RawValue, null or undefined
+ * import { rawField, type RawTable } from "./fengari_internals.ts";
+ * import { LuaVm } from "./vm.ts";
+ * import { toLua } from "./fengari.ts";
+ * const vm = new LuaVm();
+ * const t = vm.evaluate("return {name = 'Ada'}");
+ * if (t.ok) rawField((t.value[0] as { raw: RawTable }).raw, toLua("name")); // the cell of "Ada"
  * ```
  */
 export function rawField(table: RawTable, key: LuaString | number): RawValue | null | undefined {
@@ -120,7 +125,12 @@ export function rawField(table: RawTable, key: LuaString | number): RawValue | n
  *
  * @example
  * ```ts
- * // rawEntries(table, (key, value) => { ...; return true; });
+ * import { rawEntries, type RawTable } from "./fengari_internals.ts";
+ * import { LuaVm } from "./vm.ts";
+ * const vm = new LuaVm();
+ * const t = vm.evaluate("return {1, 2, 3}");
+ * let count = 0;
+ * if (t.ok) rawEntries((t.value[0] as { raw: RawTable }).raw, () => ++count > 0); // count is 3
  * ```
  */
 export function rawEntries(
@@ -225,7 +235,10 @@ function cacheKey(code: string, chunkName: string): string | undefined {
  *
  * @example
  * ```ts
- * // if (!pushCompiled(L, code, name)) { compile with luaL_loadbufferx; rememberCompiled(...) }
+ * import { pushCompiled } from "./fengari_internals.ts";
+ * import { lauxlib } from "./fengari.ts";
+ * const L = lauxlib.luaL_newstate();
+ * pushCompiled(L, "return 1", "=never-compiled"); // false: compile it, then rememberCompiled
  * ```
  */
 export function pushCompiled(L: LuaState, code: string, chunkName: string): boolean {
@@ -252,7 +265,14 @@ export function pushCompiled(L: LuaState, code: string, chunkName: string): bool
  *
  * @example
  * ```ts
- * // after a successful luaL_loadbufferx: rememberCompiled(L, code, name);
+ * import { rememberCompiled } from "./fengari_internals.ts";
+ * import { lauxlib, toLua } from "./fengari.ts";
+ * const L = lauxlib.luaL_newstate();
+ * const code = "return 1";
+ * const bytes = toLua(code);
+ * if (lauxlib.luaL_loadbufferx(L, bytes, bytes.length, toLua("=one"), toLua("t")) === 0) {
+ *   rememberCompiled(L, code, "=one");
+ * }
  * ```
  */
 export function rememberCompiled(L: LuaState, code: string, chunkName: string): void {

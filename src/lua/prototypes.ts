@@ -191,9 +191,23 @@ return registry, ViewList, runMutations
  *
  * @example
  * ```ts
- * // Called by LuaSession; afterwards Lua can do:
- * // Contact = session:prototype("Contact", {name = ""})
- * // local c = Contact:new({name = "Ada"})
+ * import { installAppModel } from "./prototypes.ts";
+ * import { LuaVm } from "./vm.ts";
+ * import { openSandbox } from "./sandbox.ts";
+ * const vm = new LuaVm();
+ * openSandbox(vm);
+ * vm.evaluate("session = {}");
+ * const sessionTable = vm.evaluate("return session");
+ * if (sessionTable.ok) {
+ *   const model = installAppModel({
+ *     vm,
+ *     sessionTable: sessionTable.value[0] as import("./vm.ts").LuaObject,
+ *     findType: () => null,
+ *     mutationFailed: (message) => console.warn(message),
+ *   });
+ *   vm.evaluate('Contact = session:prototype("Contact", {name = ""})');
+ *   model.runMutations();
+ * }
  * ```
  */
 export function installAppModel(host: PrototypeHost): AppModel {

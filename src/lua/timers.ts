@@ -36,9 +36,16 @@ export const MAX_TIMERS = 10_000;
  *
  * @example
  * ```ts
- * // Installed by LuaSession; from Lua:
- * // local h = session:setInterval(function() app.ticks = app.ticks + 1 end, 1000)
- * // session:clearInterval(h)
+ * import { createTimers } from "./timers.ts";
+ * import { LuaVm } from "./vm.ts";
+ * const vm = new LuaVm();
+ * const timers = createTimers({
+ *   vm,
+ *   executeInSession: async (task) => task(),
+ *   timerFailed: (failure) => console.warn(failure.description),
+ * });
+ * // timers.functions become session:setTimeout, session:setInterval, ...
+ * timers.cancelAll();
  * ```
  */
 export function createTimers(host: TimerHost): Timers {

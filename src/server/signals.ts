@@ -13,7 +13,7 @@ import type { RunningServer } from "./start.ts";
  *
  * @example
  * ```ts
- * import { SHUTDOWN_DEADLINE_MS } from "./start.ts";
+ * import { SHUTDOWN_DEADLINE_MS } from "./signals.ts";
  * SHUTDOWN_DEADLINE_MS < 5000; // true
  * ```
  */

@@ -16,10 +16,10 @@ export const TRY_AGAIN_LATER = 1013;
  * Attaches an upgraded socket to the session `sid`.
  *
  * @example
- * ```ts
- * // const { socket, response } = Deno.upgradeWebSocket(request);
- * // attachSocket(socket, manager, sid, log);
- * // return response;
+ * ```ts ignore
+ * const { socket, response } = Deno.upgradeWebSocket(request);
+ * attachSocket(socket, manager, sid, log);
+ * return response;
  * ```
  */
 export function attachSocket(

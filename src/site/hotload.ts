@@ -34,13 +34,16 @@ export interface Hotload {
  *
  * @example
  * ```ts
- * // const hotload = watchSite({
- * //   site,
- * //   luaChanged: (file) => manager.reloadFile(file),
- * //   viewdefChanged: (key) => manager.resendViewdef(key),
- * //   log,
- * // });
- * // ... later: hotload.close();
+ * import { watchSite } from "./hotload.ts";
+ * import { EMBEDDED_SITE, loadSite } from "./site.ts";
+ * import { silentLogger } from "../log.ts";
+ * const hotload = watchSite({
+ *   site: await loadSite(EMBEDDED_SITE),
+ *   luaChanged: async (file) => console.log(`re-run ${file}`),
+ *   viewdefChanged: async (key) => console.log(`re-send ${key}`),
+ *   log: silentLogger,
+ * });
+ * hotload.close();
  * ```
  */
 export function watchSite(options: HotloadOptions): Hotload {

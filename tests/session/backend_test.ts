@@ -776,3 +776,44 @@ Deno.test("a property's priority suffix raises the priority of its update", asyn
     "carrying a high property moves it first",
   );
 });
+
+Deno.test("a refused create leaves nothing behind", async (t) => {
+  const h = makeSession();
+  await h.send(watch(1));
+  await t.step("create= with an unknown presenter type is an error", async () => {
+    const frame = await h.send(create(5, 1, { path: "name", create: "Unknown" }));
+    oneError(frame, "lua-error", 5);
+    assert.equal(h.session.variable(5), undefined);
+  });
+  await t.step("a bad path or access adds no variable either", async () => {
+    oneError(await h.send(create(6, 1, { path: "a..b" })), "path-failure", 6);
+    oneError(await h.send(create(6, 1, { path: "name", access: "nope" })), "bad-access", 6);
+    assert.equal(h.session.variable(6), undefined);
+  });
+  await t.step("a retry with the same id is not a duplicate", async () => {
+    const frame = await h.send(create(5, 1, { path: "name" }));
+    assert.deepEqual(errors(frame), []);
+    assert.equal(only(frame, 5).value, "ann");
+  });
+  h.session.shutdown();
+});
+
+Deno.test("property watchers die with their variable", async (t) => {
+  const h = makeSession();
+  await h.send(watch(1), create(5, 1, { path: "name" }));
+  h.lua(`seen = {}
+         session:watchProperty(5, "selected", function(v) seen[#seen + 1] = v end)`);
+  await t.step("the watcher runs while its variable lives", async () => {
+    await h.send(update(5, { properties: { selected: "a" } }));
+    assert.equal(h.lua("return table.concat(seen, ',')"), "a");
+  });
+  await t.step("a new variable with the same id does not inherit it", async () => {
+    await h.send(destroy(5), create(5, 1, { path: "name" }));
+    await h.send(update(5, { properties: { selected: "b" } }));
+    assert.equal(h.lua("return table.concat(seen, ',')"), "a");
+  });
+  await t.step("watching a variable that does not exist is a Lua error", () => {
+    assert.throws(() => h.lua(`session:watchProperty(99, "x", function() end)`), /does not exist/);
+  });
+  h.session.shutdown();
+});
