@@ -83,7 +83,7 @@ const KIND_NAMES = new Map<number, string>([
  * vm.beginEntry();
  * const app = vm.evaluate("local t = {n = 1} t.self = t return t");
  * if (app.ok) {
- *   const result = encodeSnapshot(vm, { app: app.values[0] ?? null });
+ *   const result = encodeSnapshot(vm, { app: app.value[0] ?? null });
  *   // result.ok && result.bytes is the snapshot
  * }
  * ```

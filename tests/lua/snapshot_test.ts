@@ -17,9 +17,9 @@ function makeVm(): { vm: LuaVm; lua: (code: string, ...args: LuaValue[]) => LuaV
        return function(...) return (function(...) return select("#", ...), ... end)(f(...)) end`,
     );
     if (!fn.ok) assert.fail(fn.failure.description);
-    const result = vm.call(fn.values[0] ?? null, args, 12);
+    const result = vm.call(fn.value[0] ?? null, args, 12);
     if (!result.ok) assert.fail(result.failure.description);
-    return result.values.slice(1, 1 + (result.values[0] as number));
+    return result.value.slice(1, 1 + (result.value[0] as number));
   };
   return { vm, lua };
 }
