@@ -14,13 +14,19 @@ export interface Received {
   data: any;
 }
 
+/**
+ * The `--secret` of test servers. Fixed, as a deployment's is, so that a server restarted on the
+ * same port accepts the session ids its predecessor minted.
+ */
+export const TEST_SECRET = "test secret, the same for every test server";
+
 /** Starts a server for a fixture site (a folder under tests/fixtures) or the embedded app. */
 export function startTestServer(
   overrides: Partial<Config> = {},
   options: { log?: Logger; flushDelayMs?: number } = {},
 ): Promise<RunningServer> {
   return startServer(
-    { ...DEFAULT_CONFIG, port: 0, host: "127.0.0.1", ...overrides },
+    { ...DEFAULT_CONFIG, port: 0, host: "127.0.0.1", secret: TEST_SECRET, ...overrides },
     { log: options.log ?? silentLogger, flushDelayMs: options.flushDelayMs },
   );
 }
