@@ -64,6 +64,15 @@ export interface Config {
   maxSessions: number;
   /** Most frames one connection may send per second; more are refused with `limit`. */
   maxFramesPerSecond: number;
+  /**
+   * Key that signs session ids; `undefined` means a random one per process, so session URLs
+   * stop working after a restart.
+   */
+  secret: string | undefined;
+  /** Origins besides the server's own whose pages may open session sockets. */
+  allowedOrigins: string[];
+  /** A Content-Security-Policy that replaces the default; `undefined` keeps the default. */
+  csp: string | undefined;
 }
 
 /**
@@ -75,7 +84,14 @@ export interface Config {
  * const kind: OptionKind = "duration"; // "90s", "15m", "1h"
  * ```
  */
-export type OptionKind = "string" | "integer" | "duration" | "boolean" | "level";
+export type OptionKind =
+  | "string"
+  | "integer"
+  | "duration"
+  | "boolean"
+  | "level"
+  | "secret"
+  | "origins";
 
 /**
  * One option: its flag, environment variable, kind and help line.
@@ -97,6 +113,8 @@ export interface OptionSpec {
   help: string;
   /** Placeholder for the value in `--help`. */
   value?: string;
+  /** How `--help` describes the default, when the value itself says too little. */
+  defaultHelp?: string;
 }
 
 /**
@@ -123,7 +141,21 @@ export const DEFAULT_CONFIG: Config = {
   instructionBudget: 10_000_000,
   maxSessions: 10_000,
   maxFramesPerSecond: 1000,
+  secret: undefined,
+  allowedOrigins: [],
+  csp: undefined,
 };
+
+/**
+ * The shortest `--secret` accepted.
+ *
+ * @example
+ * ```ts
+ * import { MIN_SECRET_LENGTH } from "./config.ts";
+ * "x".repeat(MIN_SECRET_LENGTH).length >= MIN_SECRET_LENGTH; // true
+ * ```
+ */
+export const MIN_SECRET_LENGTH = 16;
 
 /**
  * Every option, in `--help` order.
@@ -235,6 +267,35 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     env: "UI_MAX_FRAMES_PER_SECOND",
     kind: "integer",
     help: "most frames one connection may send per second",
+  },
+  {
+    key: "secret",
+    flag: "secret",
+    env: "UI_SECRET",
+    kind: "secret",
+    value: "TEXT",
+    help: `key that signs session ids (at least ${MIN_SECRET_LENGTH} characters); ` +
+      "every instance of one app needs the same",
+    defaultHelp: "default: random per process, so session URLs stop working after a restart",
+  },
+  {
+    key: "allowedOrigins",
+    flag: "allowed-origins",
+    env: "UI_ALLOWED_ORIGINS",
+    kind: "origins",
+    value: "ORIGINS",
+    help: "comma-separated origins besides the server's own whose pages may open sessions " +
+      "(e.g. https://app.example,https://www.app.example)",
+    defaultHelp: "default: none (the server's own origin only)",
+  },
+  {
+    key: "csp",
+    flag: "csp",
+    env: "UI_CSP",
+    kind: "string",
+    value: "POLICY",
+    help: "Content-Security-Policy sent instead of the default (for a site's own html/ pages)",
+    defaultHelp: "default: scripts from this server only, see the README",
   },
 ];
 
@@ -350,6 +411,7 @@ function placeholder(spec: OptionSpec): string {
 }
 
 function describeDefault(spec: OptionSpec): string {
+  if (spec.defaultHelp) return spec.defaultHelp;
   const value = DEFAULT_CONFIG[spec.key];
   if (value === undefined) return "default: the embedded app";
   if (spec.kind === "duration") return `default: ${formatDuration(value as number)}`;
@@ -389,6 +451,17 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
       if (["0", "false", "no", "off"].includes(lower)) return false;
       throw new ConfigError(`${capitalize(source)} expects true or false, got '${raw}'`);
     }
+    case "secret":
+      if (raw.length < MIN_SECRET_LENGTH) {
+        throw new ConfigError(
+          `${capitalize(source)} must be at least ${MIN_SECRET_LENGTH} characters long`,
+        );
+      }
+      return raw;
+    case "origins":
+      return raw.split(",").map((item) => item.trim()).filter((item) => item !== "").map(
+        (item) => normaliseOrigin(item, source),
+      );
     case "level":
       if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
         throw new ConfigError(
@@ -416,6 +489,25 @@ export function parseDuration(raw: string, source: string): number {
     throw new ConfigError(`${capitalize(source)} expects a duration like 90s or 15m, got '${raw}'`);
   }
   return Math.round(Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000));
+}
+
+/** One `--allowed-origins` entry as an origin (`scheme://host[:port]`, lower case). */
+function normaliseOrigin(text: string, source: string): string {
+  const problem = (why: string) =>
+    new ConfigError(`${capitalize(source)} expects origins such as https://app.example; ${why}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw problem(`'${text}' is not one`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw problem(`'${text}' is not http or https`);
+  }
+  if (url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
+    throw problem(`'${text}' has more than a scheme, host and port`);
+  }
+  return url.origin;
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {

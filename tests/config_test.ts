@@ -250,3 +250,28 @@ Deno.test("helpText", async (t) => {
     assert.match(text, /--help/);
   });
 });
+
+Deno.test("security options", async (t) => {
+  await t.step("--secret and UI_SECRET; a short secret is refused", () => {
+    assert.equal(parse(["--secret", "s".repeat(16)]).secret, "s".repeat(16));
+    assert.equal(parse([], env({ UI_SECRET: "e".repeat(20) })).secret, "e".repeat(20));
+    assert.equal(parse([]).secret, undefined);
+    refuses(["--secret", "short"], /^--secret must be at least 16 characters long$/);
+  });
+  await t.step("--allowed-origins: a comma-separated list, normalised", () => {
+    const config = parse(["--allowed-origins", "https://A.example:443/, http://b.example:8080"]);
+    assert.deepEqual(config.allowedOrigins, ["https://a.example", "http://b.example:8080"]);
+    const fromEnv = parse([], env({ UI_ALLOWED_ORIGINS: "https://c.example" }));
+    assert.deepEqual(fromEnv.allowedOrigins, ["https://c.example"]);
+    assert.deepEqual(parse([]).allowedOrigins, []);
+    refuses(["--allowed-origins", "evil.example"], /expects origins such as .*'evil.example'/);
+    refuses(["--allowed-origins", "ftp://a.example"], /not http or https/);
+    refuses(["--allowed-origins", "https://a.example/path"], /more than a scheme, host and port/);
+  });
+  await t.step("--csp replaces the policy; --help says what the defaults mean", () => {
+    assert.equal(parse(["--csp", "default-src 'self'"]).csp, "default-src 'self'");
+    assert.equal(parse([]).csp, undefined);
+    assert.match(helpText(), /env UI_SECRET; default: random per process, so session URLs stop/);
+    assert.match(helpText(), /env UI_ALLOWED_ORIGINS; default: none/);
+  });
+});

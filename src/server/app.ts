@@ -1,14 +1,20 @@
 /**
- * The Hono app (SPEC 2): `/` mints a session id, `/<sid>` serves the page, `/ws/<sid>` upgrades
- * to the session's WebSocket, `/healthz` reports status, anything else is a static file.
+ * The Hono app (SPEC 2): `/` mints a session id for the browser asking, `/<sid>` serves the page
+ * to the browser that owns it, `/ws/<sid>` upgrades to the session's WebSocket for that browser
+ * only, `/healthz` reports status, anything else is a static file. Every response carries the
+ * security headers.
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Logger } from "../log.ts";
-import { newSid, SessionManager, SID_PATTERN } from "../session/manager.ts";
+import { SessionManager, SID_PATTERN } from "../session/manager.ts";
 import type { Site } from "../site/site.ts";
+import { refusedOrigin } from "./origin.ts";
+import { browserCookie, browserIdOf, isHttps, type Ownership } from "./ownership.ts";
 import { builtinPage } from "./page.ts";
+import { templateScriptHashes } from "./script_hashes.ts";
+import { defaultPolicy, securityHeaders } from "./security_headers.ts";
 import { serveFile } from "./static.ts";
 import { attachSocket } from "./websocket.ts";
 
@@ -21,6 +27,12 @@ export interface AppOptions {
   site: Site;
   log: Logger;
   version: string;
+  /** Mints and checks the session ids bound to browsers. */
+  ownership: Ownership;
+  /** Origins besides the server's own that may open sessions' sockets (`--allowed-origins`). */
+  allowedOrigins?: readonly string[];
+  /** A Content-Security-Policy that replaces the default one (`--csp`). */
+  csp?: string;
   /** Built-in client assets; none by default. */
   assets?: AssetSource;
   /** Extra routes (the debug view) mounted before the static fallback. */
@@ -34,14 +46,33 @@ export interface AppOptions {
  *
  * @example
  * ```ts
- * // const app = createApp({ manager, site, log, version: "0.1.0" });
+ * // const ownership = createOwnership(secret);
+ * // const app = createApp({ manager, site, log, version: "0.1.0", ownership });
  * // Deno.serve({ port: 8000 }, app.fetch);
  * ```
  */
 export function createApp(options: AppOptions): Hono {
-  const { manager, site, log } = options;
+  const { manager, site, log, ownership } = options;
   const started = Date.now();
   const app = new Hono();
+  const scriptHashes = templateScriptHashes(site.viewdefs);
+  const csp = options.csp;
+  app.use(
+    "*",
+    securityHeaders({ policy: async () => csp ?? defaultPolicy(await scriptHashes()) }),
+  );
+
+  /** A fresh session of the browser asking, at `/<sid><rest>`; gives it an id if it has none. */
+  const freshSession = async (c: Context, rest = "") => {
+    let browserId = browserIdOf(c.req.raw);
+    const headers = new Headers({ "cache-control": "no-store" });
+    if (!browserId) {
+      browserId = ownership.newBrowserId();
+      headers.set("set-cookie", browserCookie(browserId, isHttps(c.req.raw)));
+    }
+    headers.set("location", `/${await ownership.mint(browserId)}${rest}`);
+    return new Response(null, { status: 307, headers });
+  };
 
   app.onError((error, c) => {
     log.error(`Request ${c.req.method} ${c.req.path} failed: ${error.stack ?? error}`);
@@ -57,13 +88,23 @@ export function createApp(options: AppOptions): Hono {
       connections: manager.connectionCount,
     }));
 
-  app.get("/", (c) => c.redirect(`/${newSid()}`, 307));
+  app.get("/", (c) => freshSession(c));
 
-  app.get("/ws/:sid", (c) => {
+  app.get("/ws/:sid", async (c) => {
     const sid = c.req.param("sid");
     if (!SID_PATTERN.test(sid)) return c.text("Malformed session id", 400);
     if ((c.req.header("upgrade") ?? "").toLowerCase() !== "websocket") {
       return c.text("Expected a WebSocket upgrade", 426);
+    }
+    // Both checks come before the upgrade: a refused socket never reaches the session manager.
+    const foreign = refusedOrigin(c.req.raw, options.allowedOrigins ?? []);
+    if (foreign) {
+      log.debug(`Refused a WebSocket: ${foreign}`);
+      return c.text(foreign, 403);
+    }
+    if (!await ownership.owns(sid, browserIdOf(c.req.raw))) {
+      log.debug("Refused a WebSocket: the session is not this browser's");
+      return c.text("This session belongs to another browser", 403);
     }
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
     attachSocket(socket, manager, sid, log);
@@ -76,17 +117,26 @@ export function createApp(options: AppOptions): Hono {
   const page = async () => {
     if (site.htmlDir) {
       const custom = await serveFile(site.htmlDir, "/index.html");
-      if (custom) return custom;
+      if (custom) {
+        custom.headers.set("cache-control", "no-store");
+        return custom;
+      }
     }
     return new Response(builtinPage(), {
-      headers: { "content-type": "text/html; charset=utf-8" },
+      // The answer depends on the cookie: no cache may hand it to another browser.
+      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
     });
   };
 
   app.get("*", async (c) => {
     const path = c.req.path;
     const first = path.split("/")[1] ?? "";
-    if (SID_PATTERN.test(first)) return await page();
+    if (SID_PATTERN.test(first)) {
+      if (await ownership.owns(first, browserIdOf(c.req.raw))) return await page();
+      // Someone else's session, a planted or a forged one: this browser gets its own instead.
+      const query = new URL(c.req.url).search;
+      return await freshSession(c, path.slice(1 + first.length) + query);
+    }
     if (site.htmlDir) {
       const file = await serveFile(site.htmlDir, path);
       if (file) return file;

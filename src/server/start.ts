@@ -17,6 +17,7 @@ import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
 import { createApp } from "./app.ts";
 import { clientAssets } from "./client_assets.ts";
 import { mountDebug } from "./debug.ts";
+import { createOwnership, randomSecret } from "./ownership.ts";
 import project from "../../deno.json" with { type: "json" };
 
 /**
@@ -120,6 +121,9 @@ export async function startServer(
     site,
     log,
     version: VERSION,
+    ownership: createOwnership(config.secret ?? randomSecret()),
+    allowedOrigins: config.allowedOrigins,
+    csp: config.csp,
     assets: clientAssets(),
     extend: (app) => mountDebug(app, { sessions: manager, enabled: config.debug }),
     onSocket: (socket) => {
@@ -159,7 +163,11 @@ export async function startServer(
     })
     : undefined;
   log.info(`Serving ${config.dir ?? "the embedded app"} on ${urlOf(config.host, port)}`);
-  log.debug(`Options: ${JSON.stringify({ ...config, port })}`);
+  const shown = { ...config, port, secret: config.secret === undefined ? undefined : "(set)" };
+  log.debug(`Options: ${JSON.stringify(shown)}`);
+  if (config.secret === undefined) {
+    log.warn("No --secret (UI_SECRET): session URLs stop working when this process restarts");
+  }
   if (config.debug) {
     log.warn("Debug view on: /<sid>/variables shows a session's data to anyone with its sid");
   }

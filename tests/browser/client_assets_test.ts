@@ -3,14 +3,15 @@
  * imports that resolve to served modules, the stylesheet, and nothing else.
  */
 import assert from "node:assert/strict";
-import { startTestServer } from "../support/ws_client.ts";
+import { startTestServer, TestBrowser } from "../support/ws_client.ts";
 
 Deno.test("the server serves the built-in client", async (t) => {
   const server = await startTestServer();
   const get = (path: string) => fetch(`http://127.0.0.1:${server.port}${path}`);
   try {
     await t.step("the page loads the client's script and stylesheet", async () => {
-      const response = await get("/0123456789abcdef0123456789abcdef");
+      const browser = new TestBrowser(server.port);
+      const response = await browser.get(`/${await browser.newSid()}`);
       const html = await response.text();
       assert.match(html, /<div ui-app><\/div>/);
       assert.match(html, /<script type="module" src="\/ui-engine-client.js"><\/script>/);

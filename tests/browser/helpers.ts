@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { Config } from "../../src/config.ts";
 import type { RunningServer } from "../../src/server/start.ts";
-import { newSid } from "../../src/session/manager.ts";
 import { startTestServer } from "../support/ws_client.ts";
 
 export { fixture } from "../support/ws_client.ts";
@@ -43,6 +42,8 @@ export function launchBrowser(): Promise<Browser> {
 export interface Harness {
   server: RunningServer;
   browser: Browser;
+  /** The page's browser context: its cookies are the browser's, so it owns the session. */
+  context: BrowserContext;
   page: Page;
   sid: string;
   /** Problems the page reported (uncaught exceptions, console errors). */
@@ -53,7 +54,8 @@ export interface Harness {
 }
 
 /**
- * Starts a server (a fixture site or the embedded app), a browser, and opens the app.
+ * Starts a server (a fixture site or the embedded app), a browser, and opens the app at `/`,
+ * which gives the page a fresh session of its own (the sid is read from where it lands).
  *
  * @example
  * ```ts
@@ -63,24 +65,27 @@ export interface Harness {
  */
 export async function openApp(
   overrides: Partial<Config> = {},
-  options: { sid?: string; width?: number; height?: number } = {},
+  options: { width?: number; height?: number } = {},
 ): Promise<Harness> {
   const server = await startTestServer(overrides);
   let browser: Browser | undefined;
   try {
     browser = await launchBrowser();
-    const page = await browser.newPage({
+    const context = await browser.newContext({
       viewport: { width: options.width ?? 1100, height: options.height ?? 760 },
     });
+    const page = await context.newPage();
     const problems: string[] = [];
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
     page.on("console", (message) => {
       if (message.type() === "error") problems.push(`console: ${message.text()}`);
     });
-    const sid = options.sid ?? newSid();
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    const sid = new URL(page.url()).pathname.slice(1);
     const harness: Harness = {
       server,
       browser,
+      context,
       page,
       sid,
       problems,
@@ -90,7 +95,6 @@ export async function openApp(
         await harness.server.shutdown();
       },
     };
-    await page.goto(harness.url());
     return harness;
   } catch (error) {
     await browser?.close();

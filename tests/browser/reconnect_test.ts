@@ -57,8 +57,8 @@ Deno.test("server restart: reconnecting state, then a working page", async (t) =
 
 Deno.test("a second window takes the session over; the first stops", async (t) => {
   const app = await openApp();
-  const { page, browser } = app;
-  const second = await browser.newPage();
+  const { page } = app;
+  const second = await app.context.newPage();
   try {
     await waitForCount(page, ".contact-list .row", 8);
     await t.step("the first window shows that it was taken over", async () => {

@@ -31,6 +31,9 @@ const DOCUMENTED = [
   ["--instruction-budget", "UI_INSTRUCTION_BUDGET"],
   ["--max-sessions", "UI_MAX_SESSIONS"],
   ["--max-frames-per-second", "UI_MAX_FRAMES_PER_SECOND"],
+  ["--secret", "UI_SECRET"],
+  ["--allowed-origins", "UI_ALLOWED_ORIGINS"],
+  ["--csp", "UI_CSP"],
 ] as const;
 
 Deno.test("main.ts --help", async (t) => {

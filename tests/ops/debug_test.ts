@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { newSid } from "../../src/session/manager.ts";
 import { escapeHtml } from "../../src/server/debug.ts";
-import { create, startTestServer, TestClient, update } from "../support/ws_client.ts";
+import {
+  create,
+  defaultBrowser,
+  startTestServer,
+  TestClient,
+  update,
+} from "../support/ws_client.ts";
 
 const SITE = new URL("./fixtures/debug_site", import.meta.url).pathname;
 const HOSTILE = `<script>alert("x")</script>&'`;
@@ -117,7 +123,8 @@ Deno.test("debug view without --debug", async (t) => {
 
     await t.step("the session is live and the app page is still served", async () => {
       assert.equal(server.manager.sessionCount, 1);
-      const page = await get(server.port, `/${client.sid}`);
+      // As the browser that owns the session: another one would be sent to a fresh session.
+      const page = await defaultBrowser(server).get(`/${client.sid}`);
       assert.equal(page.status, 200);
       await page.body?.cancel();
     });

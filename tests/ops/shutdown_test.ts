@@ -3,13 +3,15 @@
  * pending frames on an in-process server.
  */
 import assert from "node:assert/strict";
-import { newSid } from "../../src/session/manager.ts";
-import { startTestServer, TestClient } from "../support/ws_client.ts";
+import { openWebSocket, startTestServer, TestBrowser, TestClient } from "../support/ws_client.ts";
 import { spawnMain, within } from "./process.ts";
 
 /** A WebSocket to a running `main.ts` that records its close code. */
 async function openSocket(port: number): Promise<{ socket: WebSocket; closed: Promise<number> }> {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/${newSid()}`);
+  const browser = new TestBrowser(port);
+  const socket = openWebSocket(`ws://127.0.0.1:${port}/ws/${await browser.newSid()}`, {
+    ...browser.headers(),
+  });
   const closed = new Promise<number>((resolve) => socket.onclose = (event) => resolve(event.code));
   const opened = Promise.withResolvers<void>();
   socket.onopen = () => opened.resolve();
@@ -30,11 +32,14 @@ async function openSocket(port: number): Promise<{ socket: WebSocket; closed: Pr
  * handshake cannot complete, so shutdown has to wait for its timeout.
  */
 async function openSilentSocket(port: number): Promise<Deno.TcpConn> {
+  const browser = new TestBrowser(port);
+  const sid = await browser.newSid();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const request = [
-    `GET /ws/${newSid()} HTTP/1.1`,
+    `GET /ws/${sid} HTTP/1.1`,
     `Host: 127.0.0.1:${port}`,
+    `Cookie: ${browser.cookie}`,
     "Upgrade: websocket",
     "Connection: Upgrade",
     `Sec-WebSocket-Key: ${key}`,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { newSid } from "../../src/session/manager.ts";
-import { startTestServer } from "../support/ws_client.ts";
+import { startTestServer, TestBrowser } from "../support/ws_client.ts";
 import { withHarness } from "./helpers.ts";
 
 const SITE = "protocol_site";
@@ -67,8 +67,10 @@ Deno.test("http: sessions and pages", async (t) => {
       const index = await Deno.readTextFile(
         new URL("../fixtures/protocol_site/html/index.html", import.meta.url),
       );
-      for (const path of [`/${newSid()}`, `/${newSid()}/contacts/7/edit`]) {
-        const page = await get(`${h.url}${path}`);
+      const browser = new TestBrowser(h.server.port);
+      const sids = [await browser.newSid(), await browser.newSid()];
+      for (const path of [`/${sids[0]}`, `/${sids[1]}/contacts/7/edit`]) {
+        const page = await get(`${h.url}${path}`, { headers: browser.headers() });
         assert.equal(page.status, 200, path);
         assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
         assert.equal(page.body, index);
@@ -116,7 +118,8 @@ Deno.test("http: sessions and pages", async (t) => {
 
   await t.step("a site without html/index.html gets the built-in page", async () => {
     await withHarness("sandbox_site", {}, async (h) => {
-      const page = await get(`${h.url}/${newSid()}`);
+      const browser = new TestBrowser(h.server.port);
+      const page = await get(`${h.url}/${await browser.newSid()}`, { headers: browser.headers() });
       assert.equal(page.status, 200);
       assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
       assert.match(page.body, /<script[^>]+src="\/[^"]+\.js"/);

@@ -3,7 +3,6 @@
  * takeover of a session by a newer connection, and expiry.
  */
 import assert from "node:assert/strict";
-import { newSid } from "../../src/session/manager.ts";
 import { create, update, watch } from "../support/ws_client.ts";
 import { objId, onlyError, onlyUpdate, valueOf, waitFor, withHarness } from "./helpers.ts";
 
@@ -162,7 +161,7 @@ Deno.test("sessions: expiry", async (t) => {
 
     await t.step("a connected session does not expire", async () => {
       const live = await h.open();
-      const other = await h.open(newSid());
+      const other = await h.open();
       await other.client.close();
       await waitFor(() => h.server.manager.session(other.client.sid) === undefined);
       assert.ok(h.server.manager.session(live.client.sid));

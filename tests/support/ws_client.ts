@@ -5,7 +5,6 @@
  */
 import { type Config, DEFAULT_CONFIG } from "../../src/config.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
-import { newSid } from "../../src/session/manager.ts";
 import { type RunningServer, startServer } from "../../src/server/start.ts";
 
 /** A message as received: `{type, data}`. */
@@ -15,13 +14,19 @@ export interface Received {
   data: any;
 }
 
+/**
+ * The `--secret` of test servers. Fixed, as a deployment's is, so that a server restarted on the
+ * same port accepts the session ids its predecessor minted.
+ */
+export const TEST_SECRET = "test secret, the same for every test server";
+
 /** Starts a server for a fixture site (a folder under tests/fixtures) or the embedded app. */
 export function startTestServer(
   overrides: Partial<Config> = {},
   options: { log?: Logger; flushDelayMs?: number } = {},
 ): Promise<RunningServer> {
   return startServer(
-    { ...DEFAULT_CONFIG, port: 0, host: "127.0.0.1", ...overrides },
+    { ...DEFAULT_CONFIG, port: 0, host: "127.0.0.1", secret: TEST_SECRET, ...overrides },
     { log: options.log ?? silentLogger, flushDelayMs: options.flushDelayMs },
   );
 }
@@ -42,6 +47,74 @@ export function recordingLogger(): Logger & { lines: { level: string; message: s
 /** The absolute path of a fixture site. */
 export function fixture(name: string): string {
   return new URL(`../fixtures/${name}`, import.meta.url).pathname;
+}
+
+/**
+ * A browser as the server sees it: the ownership cookie it was given, kept across requests.
+ * Sessions are made the way a browser makes them: `GET /`, keep the cookie, follow the redirect.
+ */
+export class TestBrowser {
+  readonly port: number;
+  /** The `name=value` pair of the ownership cookie, once the server has set it. */
+  cookie: string | undefined;
+
+  constructor(port: number) {
+    this.port = port;
+  }
+
+  /** `http://127.0.0.1:<port>`. */
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** A GET with this browser's cookie; keeps any cookie the server sets. Redirects not followed. */
+  async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    const response = await fetch(`${this.origin}${path}`, {
+      redirect: "manual",
+      headers: { ...this.headers(), ...headers },
+    });
+    const set = response.headers.get("set-cookie");
+    if (set) this.cookie = set.split(";")[0];
+    return response;
+  }
+
+  /** A fresh session id owned by this browser (`GET /` and its redirect). */
+  async newSid(): Promise<string> {
+    const response = await this.get("/");
+    await response.body?.cancel();
+    const location = response.headers.get("location") ?? "";
+    const sid = /^\/([0-9a-f]{32})$/.exec(location)?.[1];
+    if (response.status !== 307 || !sid) {
+      throw new Error(`GET / gave ${response.status} to ${JSON.stringify(location)}`);
+    }
+    return sid;
+  }
+
+  /** The headers this browser sends: its cookie, if it has one. */
+  headers(): Record<string, string> {
+    return this.cookie ? { cookie: this.cookie } : {};
+  }
+}
+
+/**
+ * Opens a WebSocket that sends `headers` on its upgrade request (Deno's `WebSocket` takes
+ * `{ headers }`; the DOM typings that the browser tests load do not know it).
+ */
+export function openWebSocket(url: string, headers: Record<string, string>): WebSocket {
+  const DenoWebSocket = WebSocket as unknown as new (
+    url: string,
+    options: { headers: Record<string, string> },
+  ) => WebSocket;
+  return new DenoWebSocket(url, { headers });
+}
+
+const browsers = new WeakMap<RunningServer, TestBrowser>();
+
+/** The browser the test clients of `server` share unless given another one. */
+export function defaultBrowser(server: RunningServer): TestBrowser {
+  let browser = browsers.get(server);
+  if (!browser) browsers.set(server, browser = new TestBrowser(server.port));
+  return browser;
 }
 
 /** A protocol client over a real WebSocket. */
@@ -70,9 +143,21 @@ export class TestClient {
     };
   }
 
-  /** Opens a connection to `/ws/<sid>` (a fresh sid by default). */
-  static async connect(server: RunningServer, sid = newSid()): Promise<TestClient> {
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/ws/${sid}`);
+  /**
+   * Opens a connection to `/ws/<sid>` (a fresh session by default) as `browser` (the server's
+   * default test browser unless given), with its cookie and any extra `headers` (`origin`).
+   */
+  static async connect(
+    server: RunningServer,
+    sid?: string,
+    options: { browser?: TestBrowser; headers?: Record<string, string> } = {},
+  ): Promise<TestClient> {
+    const browser = options.browser ?? defaultBrowser(server);
+    sid ??= await browser.newSid();
+    const socket = openWebSocket(`ws://127.0.0.1:${server.port}/ws/${sid}`, {
+      ...browser.headers(),
+      ...options.headers,
+    });
     const client = new TestClient(socket, sid);
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();
