@@ -73,6 +73,10 @@ export interface Config {
   allowedOrigins: string[];
   /** A Content-Security-Policy that replaces the default; `undefined` keeps the default. */
   csp: string | undefined;
+  /** Where sessions are saved: `memory` (nothing survives the process), `kv[:PATH]`, `redis://…`. */
+  sessionStore: string;
+  /** Longest time a changed session waits before it is saved to the store, in milliseconds. */
+  snapshotDelayMs: number;
 }
 
 /**
@@ -144,6 +148,8 @@ export const DEFAULT_CONFIG: Config = {
   secret: undefined,
   allowedOrigins: [],
   csp: undefined,
+  sessionStore: "memory",
+  snapshotDelayMs: 1000,
 };
 
 /**
@@ -296,6 +302,22 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     value: "POLICY",
     help: "Content-Security-Policy sent instead of the default (for a site's own html/ pages)",
     defaultHelp: "default: scripts from this server only, see the README",
+  },
+  {
+    key: "sessionStore",
+    flag: "session-store",
+    env: "UI_SESSION_STORE",
+    kind: "string",
+    value: "URL",
+    help: "where sessions are saved so they survive restarts and move between instances: " +
+      "memory, kv, kv:PATH or redis://HOST:PORT",
+  },
+  {
+    key: "snapshotDelayMs",
+    flag: "snapshot-delay",
+    env: "UI_SNAPSHOT_DELAY",
+    kind: "duration",
+    help: "longest time a changed session waits before it is saved to the store",
   },
 ];
 

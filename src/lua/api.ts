@@ -102,6 +102,8 @@ export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObje
   lua.lua_setfield(L, -2, toLua("id"));
   lua.lua_pushboolean(L, false);
   lua.lua_setfield(L, -2, toLua("reloading"));
+  lua.lua_pushboolean(L, false);
+  lua.lua_setfield(L, -2, toLua("restoring"));
   lua.lua_setglobal(L, toLua("session"));
 
   installUi(host);

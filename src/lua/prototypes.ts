@@ -31,6 +31,10 @@ export interface AppModel {
   viewList: LuaObject;
   /** Runs `mutate()` on live instances of the prototypes changed since the last call. */
   runMutations(): void;
+  /** Tracks an instance made outside `session:create` (a restored one) for mutation. */
+  track(proto: LuaObject, instance: LuaObject): void;
+  /** The live instances of a prototype. */
+  instancesOf(proto: LuaObject): LuaObject[];
 }
 
 // deno-fmt-ignore
@@ -214,6 +218,21 @@ export function installAppModel(host: PrototypeHost): AppModel {
   const vm = host.vm;
   const L = vm.L;
   const instances = new Map<LuaObject, Set<WeakRef<LuaObject>>>();
+  const track = (proto: LuaObject, instance: LuaObject) => {
+    const set = instances.get(proto) ?? new Set();
+    set.add(new WeakRef(instance));
+    instances.set(proto, set);
+  };
+  const instancesOf = (proto: LuaObject): LuaObject[] => {
+    const set = instances.get(proto);
+    const live: LuaObject[] = [];
+    for (const ref of set ?? []) {
+      const instance = ref.deref();
+      if (instance) live.push(instance);
+      else set?.delete(ref);
+    }
+    return live;
+  };
   const failure = vm.loadText(SOURCE, "=app-model");
   if (failure) throw new Error(`App model failed to compile: ${failure.description}`);
   host.sessionTable.push(L);
@@ -224,9 +243,7 @@ export function installAppModel(host: PrototypeHost): AppModel {
       const instance = vm.read(2, L);
       if (proto === null || typeof proto !== "object") return 0;
       if (instance === null || typeof instance !== "object") return 0;
-      const set = instances.get(proto) ?? new Set();
-      set.add(new WeakRef(instance));
-      instances.set(proto, set);
+      track(proto, instance);
       return 0;
     }),
   );
@@ -235,14 +252,9 @@ export function installAppModel(host: PrototypeHost): AppModel {
     guard((L) => {
       const proto = vm.read(1, L);
       lua.lua_newtable(L);
-      const set = proto !== null && typeof proto === "object" ? instances.get(proto) : undefined;
+      if (proto === null || typeof proto !== "object") return 1;
       let n = 0;
-      for (const ref of set ?? []) {
-        const live = ref.deref();
-        if (!live) {
-          set?.delete(ref);
-          continue;
-        }
+      for (const live of instancesOf(proto)) {
         live.push(L);
         lua.lua_rawseti(L, -2, ++n);
       }
@@ -277,6 +289,8 @@ export function installAppModel(host: PrototypeHost): AppModel {
       const result = vm.call(runMutations, [], 0);
       if (!result.ok) host.mutationFailed(result.failure.description);
     },
+    track,
+    instancesOf,
   };
 }
 

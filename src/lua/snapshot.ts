@@ -40,6 +40,8 @@ export interface SnapshotOptions {
   maxTables: number;
   /** Most dropped paths listed (the count goes on past it). */
   maxDroppedPaths: number;
+  /** Decoding: called for each table given a named metatable (a restored prototype instance). */
+  onInstance?: (instance: LuaObject, metatable: LuaObject) => void;
 }
 
 /** The default limits: 32 MiB, a million tables, 100 dropped paths listed. */

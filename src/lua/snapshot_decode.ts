@@ -115,7 +115,12 @@ class Decoder {
       lua.lua_rawgeti(L, this.#listIndex, id + 1);
       const table = lua.lua_gettop(L);
       const metaTag = this.#readValue();
-      if (lua.lua_type(L, -1) === lua.LUA_TTABLE) lua.lua_setmetatable(L, table);
+      if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+        if (metaTag === Tag.named && this.#opts.onInstance) {
+          this.#opts.onInstance(this.#vm.objectAt(table), this.#vm.objectAt(-1));
+        }
+        lua.lua_setmetatable(L, table);
+      }
       else if (metaTag === Tag.nil || metaTag === Tag.named) lua.lua_pop(L, 1);
       else corrupt("a metatable is not a table");
       const pairs = reader.varint();

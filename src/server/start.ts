@@ -12,6 +12,9 @@
 import { type Config, ConfigError } from "../config.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { SessionManager } from "../session/manager.ts";
+import { createPersistence } from "../session/persistence.ts";
+import { openSessionStore } from "../store/open_session_store.ts";
+import type { SessionStore } from "../store/session_store.ts";
 import { type Hotload, watchSite } from "../site/hotload.ts";
 import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
 import { createApp } from "./app.ts";
@@ -40,7 +43,7 @@ export const VERSION: string = project.version;
  * DRAIN_TIMEOUT_MS + CLOSE_TIMEOUT_MS < 4000; // true
  * ```
  */
-export const DRAIN_TIMEOUT_MS = 1000;
+export const DRAIN_TIMEOUT_MS = 2000;
 /**
  * How long shutdown waits for clients to answer the 1012 close, in milliseconds.
  *
@@ -114,14 +117,30 @@ export async function startServer(
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const site = await openSite(config);
-  const manager = new SessionManager({ ...config, site, log, flushDelayMs: options.flushDelayMs });
+  const store = await openStore(config);
+  const secret = config.secret ?? await sharedSecret(store, log) ?? randomSecret();
+  const persistence = store && createPersistence({
+    store,
+    instanceId: crypto.randomUUID(),
+    log,
+    delayMs: config.snapshotDelayMs,
+    touchMs: Math.max(1000, Math.floor(config.sessionTimeoutMs / 3)),
+    lost: (sid) => manager.lost(sid),
+  });
+  const manager = new SessionManager({
+    ...config,
+    site,
+    log,
+    flushDelayMs: options.flushDelayMs,
+    persistence,
+  });
   const sockets = new Set<WebSocket>();
   const app = createApp({
     manager,
     site,
     log,
     version: VERSION,
-    ownership: createOwnership(config.secret ?? randomSecret()),
+    ownership: createOwnership(secret),
     allowedOrigins: config.allowedOrigins,
     csp: config.csp,
     assets: clientAssets(),
@@ -165,7 +184,7 @@ export async function startServer(
   log.info(`Serving ${config.dir ?? "the embedded app"} on ${urlOf(config.host, port)}`);
   const shown = { ...config, port, secret: config.secret === undefined ? undefined : "(set)" };
   log.debug(`Options: ${JSON.stringify(shown)}`);
-  if (config.secret === undefined) {
+  if (config.secret === undefined && !store) {
     log.warn("No --secret (UI_SECRET): session URLs stop working when this process restarts");
   }
   if (config.debug) {
@@ -182,6 +201,7 @@ export async function startServer(
     // Frames already queued run to the end, so their results reach the client below.
     await within(DRAIN_TIMEOUT_MS, manager.drain());
     manager.shutdown(); // flushes, closes each socket with 1012, cancels timers, drops the VMs
+    await persistence?.close();
     await within(CLOSE_TIMEOUT_MS, allClosed(sockets));
     await server.shutdown();
     log.info("Server stopped");
@@ -199,6 +219,36 @@ export async function startServer(
     },
   };
 }
+
+async function openStore(config: Config): Promise<SessionStore | undefined> {
+  if (config.sessionStore === "memory") return undefined;
+  try {
+    return await openSessionStore(config.sessionStore, { ttlMs: config.sessionTimeoutMs });
+  } catch (error) {
+    throw new ConfigError(`Cannot open the session store: ${(error as Error)?.message ?? error}`);
+  }
+}
+
+/**
+ * Without `--secret`, instances that share a store share the secret kept there (made by the
+ * first one), so session URLs keep working across restarts and instances.
+ */
+async function sharedSecret(
+  store: SessionStore | undefined,
+  log: Logger,
+): Promise<string | undefined> {
+  if (!store) return undefined;
+  const decoder = new TextDecoder();
+  const kept = await store.getValue(SERVER_NAMESPACE, "secret");
+  if (kept) return decoder.decode(kept);
+  await store.setValue(SERVER_NAMESPACE, "secret", new TextEncoder().encode(randomSecret()));
+  const settled = await store.getValue(SERVER_NAMESPACE, "secret");
+  log.info("No --secret: using a secret kept in the session store, shared by its instances");
+  return settled ? decoder.decode(settled) : undefined;
+}
+
+/** The store namespace of the server's own values (apps use their own). */
+const SERVER_NAMESPACE = "server";
 
 async function openSite(config: Config): Promise<Site> {
   try {

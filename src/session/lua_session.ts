@@ -14,9 +14,10 @@ import { getField } from "../lua/navigate.ts";
 import { createProgram, type Program } from "../lua/program.ts";
 import { type AppModel, installAppModel, LUA_PROPERTY, VIEW_LIST } from "../lua/prototypes.ts";
 import { openSandbox } from "../lua/sandbox.ts";
+import { restoreSession, type SavedSession, saveSession } from "../lua/session_snapshot.ts";
 import { createTimers, type Timers } from "../lua/timers.ts";
-import { type LuaValue, LuaVm } from "../lua/vm.ts";
-import { toLua } from "../lua/fengari.ts";
+import { type LuaObject, type LuaValue, LuaVm } from "../lua/vm.ts";
+import { lua, toLua } from "../lua/fengari.ts";
 import { WrapperRegistry } from "../lua/wrappers.ts";
 import type { Logger } from "../log.ts";
 import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/outgoing.ts";
@@ -36,6 +37,8 @@ export interface LuaSessionOptions {
   instructionBudget: number;
   maxVariables: number;
   inlineLua: boolean;
+  /** A snapshot to restore after `main.lua` ran (with `session.restoring` set). */
+  restoreFrom?: Uint8Array;
 }
 
 /**
@@ -84,6 +87,10 @@ export class LuaSession {
   readonly #sentTypes = new Set<string>();
   #startupErrors = emptyOutgoing();
   #sink: OutputSink = () => {};
+  #sessionTable: LuaObject;
+  /** Lua ran since the last snapshot. */
+  #dirty = false;
+  #lastDropped = "";
 
   private constructor(options: LuaSessionOptions) {
     this.vendedId = options.vendedId;
@@ -116,7 +123,7 @@ export class LuaSession {
       wrappers: this.#wrappers,
       log: this.log,
     });
-    const sessionTable = installApi(this.#api, this.#timers.functions);
+    const sessionTable = this.#sessionTable = installApi(this.#api, this.#timers.functions);
     this.#appModel = installAppModel({
       vm,
       sessionTable,
@@ -139,12 +146,78 @@ export class LuaSession {
    */
   static create(options: LuaSessionOptions): LuaSession {
     const session = new LuaSession(options);
+    if (options.restoreFrom) session.#setFlag("restoring", true);
     const failure = session.#program.runFile("main.lua");
     if (failure) {
       session.log.error(`main.lua failed: ${failure.description}`);
       session.#startupErrors.errors.push(newFailure(failure.code, failure.description));
     }
-    return session;
+    if (!options.restoreFrom) return session;
+    session.#setFlag("restoring", false);
+    const restored = session.#restore(options.restoreFrom);
+    if (restored) return session;
+    // A snapshot that cannot be restored leaves a fresh session and a clear message.
+    session.shutdown();
+    const fresh = LuaSession.create({ ...options, restoreFrom: undefined });
+    fresh.#startupErrors.errors.push(
+      newFailure("lua-error", "Your session could not be restored; a new one was started"),
+    );
+    return fresh;
+  }
+
+  /** Restores the app object from a snapshot; false (logged) when it cannot. */
+  #restore(bytes: Uint8Array): boolean {
+    this.#vm.beginEntry();
+    const restored = this.#balanced(() => restoreSession(this.#vm, this.#appModel, bytes));
+    if (!restored.ok) {
+      this.log.error(`Session restore failed: ${restored.failure.description}`);
+      return false;
+    }
+    const { app, changed, missing, failures } = restored.value;
+    const props = new Map(this.#backend.tree.get(1)?.properties ?? []);
+    this.#api.createAppVariable(app, props);
+    if (changed.length > 0) this.log.info(`Restored under changed prototypes: ${changed.join(", ")}`);
+    if (missing.length > 0) this.log.warn(`Restored without prototypes: ${missing.join(", ")}`);
+    for (const message of failures) {
+      this.#reportFailure("mutate()", { code: "lua-error", description: message });
+    }
+    this.log.info("Session restored");
+    return true;
+  }
+
+  #setFlag(name: string, value: boolean): void {
+    const L = this.#vm.L;
+    this.#sessionTable.push(L);
+    this.#vm.push(value);
+    lua.lua_setfield(L, -2, toLua(name));
+    this.#vm.resetStack();
+  }
+
+  /** True when Lua ran since the last {@link snapshot}. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  /**
+   * Saves the app object's data (after any queued work); dropped values (functions and the
+   * like) are logged when they change.
+   */
+  snapshot(): Promise<Result<SavedSession>> {
+    return this.#executor.run(() => {
+      this.#dirty = false;
+      this.#vm.beginEntry();
+      const saved = this.#balanced(() => saveSession(this.#vm, this.#appModel, this.#api.getApp()));
+      if (!saved.ok) {
+        this.#dirty = true;
+        return saved;
+      }
+      const dropped = saved.value.dropped.join(", ");
+      if (dropped !== this.#lastDropped && dropped !== "") {
+        this.log.warn(`Snapshot leaves out what is not data: ${dropped}`);
+      }
+      this.#lastDropped = dropped;
+      return saved;
+    });
   }
 
   /** True once {@link shutdown} ran. */
@@ -180,6 +253,7 @@ export class LuaSession {
         }
         return this.afterBatch();
       });
+      this.#dirty = true;
       this.#sink(out, frame.userEvent);
       return out;
     });
@@ -193,6 +267,7 @@ export class LuaSession {
         task();
         return this.afterBatch();
       });
+      this.#dirty = true;
       if (!isEmpty(out)) this.#sink(out, false);
     });
   }

@@ -14,6 +14,7 @@ import { errorOutgoing, type Outgoing } from "../protocol/outgoing.ts";
 import { parseFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { LuaSession } from "./lua_session.ts";
+import type { Persistence } from "./persistence.ts";
 
 /** The transport side of a connection. */
 export interface ConnectionSink {
@@ -23,8 +24,10 @@ export interface ConnectionSink {
 
 /** A live connection, as the transport sees it. */
 export interface Connection {
-  /** The session this connection belongs to. */
+  /** The session this connection belongs to; throws while it is still being restored. */
   readonly session: LuaSession;
+  /** Resolves with the session once it is ready (restored from the store, or new). */
+  readonly ready: Promise<LuaSession>;
   /** Handles one text frame from the client; never rejects. */
   receive(text: string): Promise<void>;
   /** The transport closed; safe to call more than once. */
@@ -55,11 +58,15 @@ export type ManagerOptions =
     flushDelayMs?: number;
     /** Frames one connection may send per second; more are refused with `limit`. */
     maxFramesPerSecond?: number;
+    /** Where sessions are saved so that they outlive the process; none keeps them in memory. */
+    persistence?: Persistence;
   };
 
 interface Entry {
   sid: string;
-  session: LuaSession;
+  /** The session once it is ready; undefined while it is claimed and restored. */
+  session: LuaSession | undefined;
+  ready: Promise<LuaSession>;
   connection: LiveConnection | undefined;
   expiry: ReturnType<typeof setTimeout> | undefined;
 }
@@ -158,24 +165,52 @@ export class SessionManager {
     return this.#connections;
   }
 
-  /** The session of a sid, if live. */
+  /** The session of a sid, if live (and ready). */
   session(sid: string): LuaSession | undefined {
     return this.#entries.get(sid)?.session;
   }
 
-  /** Resolves once every session's queued work has run (for a graceful shutdown). */
+  /** Every ready session. */
+  #sessions(): LuaSession[] {
+    return [...this.#entries.values()].flatMap((entry) => entry.session ?? []);
+  }
+
+  /**
+   * Resolves once every session's queued work has run and, with a store, every changed session
+   * is saved (for a graceful shutdown, before the sockets close).
+   */
   async drain(): Promise<void> {
-    await Promise.all([...this.#entries.values()].map((entry) => entry.session.idle()));
+    await Promise.all(this.#entries.values().map((entry) => entry.ready));
+    await Promise.all(this.#sessions().map((session) => session.idle()));
+    await this.#options.persistence?.saveAll();
   }
 
   /** Hot reload: re-runs a changed site Lua file in every session that had run it. */
   async reloadFile(file: string): Promise<void> {
-    for (const entry of [...this.#entries.values()]) await entry.session.reloadFile(file);
+    for (const session of this.#sessions()) await session.reloadFile(file);
   }
 
   /** Hot reload: sends a changed viewdef to every session whose connection has its type. */
   async resendViewdef(key: string): Promise<void> {
-    for (const entry of [...this.#entries.values()]) await entry.session.resendViewdef(key);
+    for (const session of this.#sessions()) await session.resendViewdef(key);
+  }
+
+  /** Another instance owns the session now: drop this copy and close its socket. */
+  lost(sid: string): void {
+    const entry = this.#entries.get(sid);
+    if (!entry) return;
+    this.#entries.delete(sid);
+    if (entry.expiry !== undefined) clearTimeout(entry.expiry);
+    const connection = entry.connection;
+    if (connection) {
+      this.#detach(entry, connection);
+      try {
+        connection.sink.close(SERVICE_RESTART, "Session moved to another instance");
+      } catch {
+        // The socket is already gone.
+      }
+    }
+    entry.ready.then((session) => session.shutdown());
   }
 
   /** Every live sid. */
@@ -198,7 +233,7 @@ export class SessionManager {
           `Server has ${this.#entries.size} sessions; the limit is ${this.#options.maxSessions}`,
         );
       }
-      entry = { sid, session: this.#createSession(), connection: undefined, expiry: undefined };
+      entry = this.#newEntry(sid);
       this.#entries.set(sid, entry);
     }
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
@@ -215,11 +250,37 @@ export class SessionManager {
     const connection = this.#makeConnection(entry, sink);
     entry.connection = connection;
     this.#connections++;
-    entry.session.log.info(previous ? "Connection taken over" : "Connected");
+    const log = entry.session?.log ?? this.#options.log;
+    log.info(previous ? "Connection taken over" : "Connected");
     return connection;
   }
 
-  #createSession(): LuaSession {
+  /** A new entry: its session made now, or claimed from the store and restored first. */
+  #newEntry(sid: string): Entry {
+    const persistence = this.#options.persistence;
+    const entry: Entry = {
+      sid,
+      session: undefined,
+      ready: Promise.resolve() as unknown as Promise<LuaSession>,
+      connection: undefined,
+      expiry: undefined,
+    };
+    if (!persistence) {
+      const session = this.#createSession(undefined);
+      entry.session = session;
+      entry.ready = Promise.resolve(session);
+      return entry;
+    }
+    entry.ready = persistence.claim(sid).then(({ snapshot }) => {
+      const session = this.#createSession(snapshot);
+      entry.session = session;
+      if (this.#entries.get(sid) === entry && !this.#closing) persistence.track(sid, session);
+      return session;
+    });
+    return entry;
+  }
+
+  #createSession(snapshot: Uint8Array | undefined): LuaSession {
     const vendedId = String(this.#nextVendedId++);
     const log = this.#options.log.forSession(vendedId);
     const session = LuaSession.create({
@@ -229,36 +290,45 @@ export class SessionManager {
       instructionBudget: this.#options.instructionBudget,
       maxVariables: this.#options.maxVariables,
       inlineLua: this.#options.inlineLua,
+      restoreFrom: snapshot,
     });
     log.info("Session created");
     return session;
   }
 
   #makeConnection(entry: Entry, sink: ConnectionSink): LiveConnection {
-    const session = entry.session;
+    const log = () => entry.session?.log ?? this.#options.log;
     const batcher = createBatcher({
       send: (frame) => {
         try {
           sink.send(frame);
         } catch (error) {
-          session.log.debug(`Send failed: ${error}`);
+          log().debug(`Send failed: ${error}`);
         }
       },
       delayMs: this.#options.flushDelayMs ?? 10,
     });
-    session.attach((out, immediate) => {
-      logLuaErrors(session, out);
-      if (connection.active) batcher.add(out, immediate);
-    });
+    const attach = (session: LuaSession) => {
+      if (!connection.active) return;
+      session.attach((out, immediate) => {
+        logLuaErrors(session, out);
+        if (connection.active) batcher.add(out, immediate);
+      });
+    };
     const limits = this.#options;
     const rate = createRateLimit(limits.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND);
     const connection: LiveConnection = {
-      session,
+      get session(): LuaSession {
+        if (!entry.session) throw new Error("Session is still being restored");
+        return entry.session;
+      },
+      ready: entry.ready,
       sink,
       batcher,
       active: true,
       receive: async (text) => {
         if (!connection.active) return;
+        const session = entry.session ?? await entry.ready;
         try {
           if (!rate()) {
             throw new FailureError("limit", "Too many frames per second; this frame was dropped");
@@ -279,9 +349,13 @@ export class SessionManager {
       closed: () => {
         if (!connection.active) return;
         this.#detach(entry, connection);
-        if (entry.connection === undefined) this.#scheduleExpiry(entry);
+        if (entry.connection !== undefined) return;
+        this.#scheduleExpiry(entry);
+        this.#options.persistence?.save(entry.sid);
       },
     };
+    if (entry.session) attach(entry.session);
+    else entry.ready.then(attach);
     return connection;
   }
 
@@ -292,16 +366,21 @@ export class SessionManager {
     this.#connections--;
     if (entry.connection === connection) entry.connection = undefined;
     // Queued behind any frame still running, so the frame sees the variables it expects.
-    entry.session.connectionClosed();
-    entry.session.log.info("Connection closed");
+    entry.ready.then((session) => {
+      session.connectionClosed();
+      session.log.info("Connection closed");
+    });
   }
 
   #scheduleExpiry(entry: Entry): void {
     entry.expiry = setTimeout(() => {
-      if (entry.connection) return;
+      if (entry.connection || this.#entries.get(entry.sid) !== entry) return;
       this.#entries.delete(entry.sid);
-      entry.session.shutdown();
-      entry.session.log.info("Session expired");
+      this.#options.persistence?.forget(entry.sid, true);
+      entry.ready.then((session) => {
+        session.shutdown();
+        session.log.info("Session expired");
+      });
     }, this.#options.sessionTimeoutMs);
   }
 
@@ -320,7 +399,7 @@ export class SessionManager {
           // The socket is already gone.
         }
       }
-      entry.session.shutdown();
+      entry.ready.then((session) => session.shutdown());
     }
     this.#entries.clear();
   }

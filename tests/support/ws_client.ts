@@ -108,10 +108,13 @@ export function openWebSocket(url: string, headers: Record<string, string>): Web
   return new DenoWebSocket(url, { headers });
 }
 
-const browsers = new WeakMap<RunningServer, TestBrowser>();
+/** A server as the test clients need it: where it listens. */
+export type ServerAddress = Pick<RunningServer, "port">;
+
+const browsers = new WeakMap<ServerAddress, TestBrowser>();
 
 /** The browser the test clients of `server` share unless given another one. */
-export function defaultBrowser(server: RunningServer): TestBrowser {
+export function defaultBrowser(server: ServerAddress): TestBrowser {
   let browser = browsers.get(server);
   if (!browser) browsers.set(server, browser = new TestBrowser(server.port));
   return browser;
@@ -148,7 +151,7 @@ export class TestClient {
    * default test browser unless given), with its cookie and any extra `headers` (`origin`).
    */
   static async connect(
-    server: RunningServer,
+    server: ServerAddress,
     sid?: string,
     options: { browser?: TestBrowser; headers?: Record<string, string> } = {},
   ): Promise<TestClient> {
