@@ -8,9 +8,10 @@
  */
 import { isGetterPath, isSetterPath, parseBindingPath } from "./binding_path.ts";
 import { type ClientContext, type Scope, syncFields } from "./context.ts";
-import { clearError } from "./errors.ts";
+import { clearError, markError } from "./errors.ts";
 import { keyMatches, type KeySpec, parseKeySpec } from "./keys.ts";
 import type { Properties } from "./protocol.ts";
+import { refusedAttribute, unsafeValue } from "./safe_attributes.ts";
 import type { ClientVariable } from "./store.ts";
 
 /** Attributes handled elsewhere (views, lists) or that are markers, not bindings. */
@@ -85,10 +86,7 @@ function bindAttribute(
       return bindAction(context, element, parentId, scope, value, "keydown", spec);
     }
     case "attr":
-      return bindDisplay(context, element, parentId, scope, value, (shown) => {
-        if (shown === null || shown === undefined || shown === false) element.removeAttribute(rest);
-        else element.setAttribute(rest, displayText(shown));
-      });
+      return bindAttr(context, element, parentId, scope, value, rest);
     case "class":
       return bindDisplay(context, element, parentId, scope, value, (shown) => {
         element.classList.toggle(rest, Boolean(shown));
@@ -128,7 +126,7 @@ function createVariable(
   return { variable, path, properties };
 }
 
-/** A read-only binding that shows each new value with `apply`. */
+/** A read-only binding that shows each new value with `apply`; returns its variable's id. */
 function bindDisplay(
   context: ClientContext,
   element: Element,
@@ -136,10 +134,51 @@ function bindDisplay(
   scope: Scope,
   text: string,
   apply: (value: unknown) => void,
-): void {
+): number {
   const { variable } = createVariable(context, element, parentId, scope, text, "r");
   context.store.listen(variable.id, (current, change) => {
     if (change.value) apply(current.value);
+  });
+  return variable.id;
+}
+
+/** Marks refused bindings: no variable of the server's has this id. */
+const REFUSED_ID = -1;
+
+/**
+ * `ui-attr-X`: sets or removes attribute X. Event handlers are never bound and script URLs
+ * never set (see `safe_attributes.ts`); a refusal marks the element and logs why.
+ */
+function bindAttr(
+  context: ClientContext,
+  element: Element,
+  parentId: number,
+  scope: Scope,
+  text: string,
+  name: string,
+): void {
+  const refused = refusedAttribute(name);
+  if (refused) {
+    console.error(`Refused ui-attr-${name}: ${refused}`);
+    markError(element, REFUSED_ID, "unsafe-binding", `ui-attr-${name}: ${refused}`);
+    return;
+  }
+  let id = REFUSED_ID;
+  id = bindDisplay(context, element, parentId, scope, text, (shown) => {
+    if (shown === null || shown === undefined || shown === false) {
+      element.removeAttribute(name);
+      return;
+    }
+    const value = displayText(shown);
+    if (unsafeValue(element.tagName, name, value)) {
+      element.removeAttribute(name);
+      const description = `ui-attr-${name}: script URLs cannot be bound (use ui-html)`;
+      console.error(`Refused ${description}`);
+      markError(element, id, "unsafe-binding", description);
+      return;
+    }
+    clearError(element, id);
+    element.setAttribute(name, value);
   });
 }
 
