@@ -126,20 +126,19 @@ function createVariable(
   return { variable, path, properties };
 }
 
-/** A read-only binding that shows each new value with `apply`; returns its variable's id. */
+/** A read-only binding that shows each new value with `apply(value, variableId)`. */
 function bindDisplay(
   context: ClientContext,
   element: Element,
   parentId: number,
   scope: Scope,
   text: string,
-  apply: (value: unknown) => void,
-): number {
+  apply: (value: unknown, variableId: number) => void,
+): void {
   const { variable } = createVariable(context, element, parentId, scope, text, "r");
   context.store.listen(variable.id, (current, change) => {
-    if (change.value) apply(current.value);
+    if (change.value) apply(current.value, variable.id);
   });
-  return variable.id;
 }
 
 /** Marks refused bindings: no variable of the server's has this id. */
@@ -163,8 +162,7 @@ function bindAttr(
     markError(element, REFUSED_ID, "unsafe-binding", `ui-attr-${name}: ${refused}`);
     return;
   }
-  let id = REFUSED_ID;
-  id = bindDisplay(context, element, parentId, scope, text, (shown) => {
+  bindDisplay(context, element, parentId, scope, text, (shown, id) => {
     if (shown === null || shown === undefined || shown === false) {
       element.removeAttribute(name);
       return;
