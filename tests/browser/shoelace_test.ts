@@ -6,7 +6,7 @@
 import type {} from "@shoelace-style/shoelace";
 import assert from "node:assert/strict";
 import { copy } from "./copy_dir.ts";
-import { fixture, openApp, until, waitForText } from "./helpers.ts";
+import { fixture, openApp, until } from "./helpers.ts";
 
 /** Shoelace's self-contained build (`cdn/`), inside the npm package Deno downloaded. */
 const SHOELACE_CDN = new URL("../cdn/", import.meta.resolve("@shoelace-style/shoelace"));
