@@ -1,13 +1,12 @@
 /**
- * Snapshot size and encode/decode time (`src/lua/snapshot.ts`) for the default app's data (the
- * app object after `lua/main.lua` ran in a session, prototypes kept by name) and for a graph of
- * 10,000 tables. Prints one JSON line per case: bytes, tables, median milliseconds of 20 runs.
+ * Snapshot size and time for the default app's session (saved as the server saves it, and a new
+ * session restored from it against a fresh one), and encode/decode time (`src/lua/snapshot.ts`)
+ * for a graph of 10,000 tables. Prints one JSON line per case, medians of 20 runs.
  *
  * Run as `deno run --allow-read --allow-env bench/snapshot.ts`.
  *
  * @module
  */
-import { lua } from "../src/lua/fengari.ts";
 import { silentLogger } from "../src/log.ts";
 import { decodeSnapshot, encodeSnapshot } from "../src/lua/snapshot.ts";
 import type { LuaObject, LuaValue, LuaVm } from "../src/lua/vm.ts";
@@ -19,22 +18,6 @@ const RUNS = 20;
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return Number((sorted[Math.floor(sorted.length / 2)] as number).toFixed(3));
-}
-
-/** The `name → prototype` pairs of a registry table. */
-function namedTables(vm: LuaVm, registry: LuaObject): Map<string, LuaObject> {
-  const names = new Map<string, LuaObject>();
-  registry.push(vm.L);
-  lua.lua_pushnil(vm.L);
-  while (lua.lua_next(vm.L, -2) !== 0) {
-    const name = vm.read(-2);
-    if (typeof name === "string" && lua.lua_type(vm.L, -1) === lua.LUA_TTABLE) {
-      names.set(name, vm.objectAt(-1));
-    }
-    lua.lua_pop(vm.L, 1);
-  }
-  lua.lua_pop(vm.L, 1);
-  return names;
 }
 
 function measure(name: string, vm: LuaVm, root: LuaValue, references: Map<string, LuaObject>) {
@@ -66,22 +49,50 @@ function measure(name: string, vm: LuaVm, root: LuaValue, references: Map<string
   }));
 }
 
-const session = LuaSession.create({
+const site = await loadSite(EMBEDDED_SITE);
+const options = {
   vendedId: "1",
-  site: await loadSite(EMBEDDED_SITE),
+  site,
   log: silentLogger,
   instructionBudget: 100_000_000,
   maxVariables: 100_000,
   inlineLua: false,
-});
-const references = namedTables(session.vm, session.appModel.registry);
-measure("default app", session.vm, session.getApp(), references);
+};
+const session = LuaSession.create(options);
 
-session.vm.beginEntry();
-const graph = session.vm.evaluate(`
+// The default app, the way the server saves and restores it (prototypes by name, shapes kept).
+const saveTimes: number[] = [];
+let saved: Uint8Array = new Uint8Array();
+for (let run = 0; run < RUNS; run++) {
+  const start = performance.now();
+  const result = await session.snapshot();
+  saveTimes.push(performance.now() - start);
+  if (!result.ok) throw new Error(result.failure.description);
+  saved = result.value.bytes;
+}
+const freshTimes: number[] = [];
+const restoreTimes: number[] = [];
+for (let run = 0; run < RUNS; run++) {
+  let start = performance.now();
+  LuaSession.create(options).shutdown();
+  freshTimes.push(performance.now() - start);
+  start = performance.now();
+  LuaSession.create({ ...options, restoreFrom: saved }).shutdown();
+  restoreTimes.push(performance.now() - start);
+}
+console.log(JSON.stringify({
+  case: "default app session",
+  bytes: saved.length,
+  saveMs: median(saveTimes),
+  newSessionMs: median(freshTimes),
+  restoredSessionMs: median(restoreTimes),
+}));
+
+const vm = session.vmForDiagnostics;
+const graph = session.evaluate(`
   local items = {}
   for i = 1, 9999 do items[i] = {id = i, name = "item " .. i, score = i / 7, done = i % 2 == 0} end
   return {items = items}`);
 if (!graph.ok) throw new Error(graph.failure.description);
-measure("10,000 tables", session.vm, graph.values[0] ?? null, new Map());
+measure("10,000 tables", vm, graph.value[0] ?? null, new Map());
 session.shutdown();

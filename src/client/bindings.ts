@@ -1,17 +1,24 @@
 /// <reference lib="dom" />
 /**
  * The attribute bindings of SPEC 14 other than views and lists: `ui-value`, `ui-action`,
- * `ui-event-*`, `ui-attr-*`, `ui-class-*`, `ui-style-*` and `ui-html`. Each one creates a
- * child variable of the view's variable, with the attribute's path and query properties.
+ * `ui-event-*`, `ui-attr-*`, `ui-class-*`, `ui-style-*`, `ui-html` and `ui-code`. Each one
+ * creates a child variable of the view's variable, with the attribute's path and query
+ * properties, and `elementId` (the element's id, vended as `ui-N` when it has none), as
+ * ui-engine's frontend sends it.
  *
  * @module
  */
-import { isGetterPath, isSetterPath, parseBindingPath } from "./binding_path.ts";
-import { type ClientContext, type Scope, syncFields } from "./context.ts";
-import { clearError } from "./errors.ts";
-import { keyMatches, type KeySpec, parseKeySpec } from "./keys.ts";
+import { bindAction } from "./actions.ts";
+import { parseBindingPath } from "./binding_path.ts";
+import type { ClientContext, Scope } from "./context.ts";
+import { clearError, markError } from "./errors.ts";
+import { showText } from "./fields.ts";
+import { parseKeySpec } from "./keys.ts";
 import type { Properties } from "./protocol.ts";
+import { refusedAttribute, unsafeValue } from "./safe_attributes.ts";
 import type { ClientVariable } from "./store.ts";
+import { bindValue } from "./value_binding.ts";
+import { ensureElementId, registerBinding } from "./widgets.ts";
 
 /** Attributes handled elsewhere (views, lists) or that are markers, not bindings. */
 const NOT_BINDINGS = new Set([
@@ -23,6 +30,7 @@ const NOT_BINDINGS = new Set([
   "ui-item-wrapper",
   "ui-error-code",
   "ui-error-description",
+  "ui-disable-while-busy",
 ]);
 
 /**
@@ -39,14 +47,18 @@ export function bindAttributes(
   parentId: number,
   scope: Scope,
 ): void {
+  let scroll = false;
   for (const { name, value } of [...element.attributes]) {
     if (!name.startsWith("ui-") || NOT_BINDINGS.has(name)) continue;
+    if (/^ui-event-.+-value$/.test(name) && element.hasAttribute(name.slice(0, -6))) continue;
     try {
       bindAttribute(context, element, parentId, scope, name, value);
+      if (parseBindingPath(value).properties.scrollOnOutput === "true") scroll = true;
     } catch (error) {
       console.error(`Binding ${name}="${value}" failed`, error);
     }
   }
+  if (scroll) followOutput(element, scope);
 }
 
 function bindAttribute(
@@ -57,15 +69,15 @@ function bindAttribute(
   name: string,
   value: string,
 ): void {
-  if (name === "ui-value") return bindValue(context, element, parentId, scope, value);
+  const create = (access: string) =>
+    createVariable(context, element, parentId, scope, name, value, access);
+  if (name === "ui-value") return bindValue(context, element, scope, value, create);
   if (name === "ui-action") {
-    return bindAction(context, element, parentId, scope, value, "click", undefined);
+    const { variable, path } = create("action");
+    return bindAction(context, element, scope, variable, path, { event: "click", action: true });
   }
-  if (name === "ui-html") {
-    return bindDisplay(context, element, parentId, scope, value, (shown) => {
-      element.innerHTML = displayText(shown);
-    });
-  }
+  if (name === "ui-html") return bindHtml(context, element, scope, value, create);
+  if (name === "ui-code") return bindCode(context, element, create);
   const [, kind, rest] = /^ui-(event|attr|class|style)-(.+)$/.exec(name) ?? [];
   if (!kind || !rest) {
     console.warn(`Unknown binding attribute ${name}`);
@@ -73,37 +85,44 @@ function bindAttribute(
   }
   switch (kind) {
     case "event": {
-      const key = /^keypress-(.+)$/.exec(rest)?.[1];
-      if (key === undefined) {
-        return bindAction(context, element, parentId, scope, value, rest, undefined);
+      const keyName = /^keypress-(.+)$/.exec(rest)?.[1];
+      const fixed = element.getAttribute(`${name}-value`) ?? undefined;
+      if (keyName === undefined) {
+        const { variable, path } = create("action");
+        return bindAction(context, element, scope, variable, path, { event: rest, value: fixed });
       }
-      const spec = parseKeySpec(key);
-      if (!spec) {
+      const key = parseKeySpec(keyName);
+      if (!key) {
         console.warn(`Unknown key in ${name}`);
         return;
       }
-      return bindAction(context, element, parentId, scope, value, "keydown", spec);
+      const { variable, path } = create("action");
+      return bindAction(context, element, scope, variable, path, { event: "keydown", key });
     }
     case "attr":
-      return bindDisplay(context, element, parentId, scope, value, (shown) => {
-        if (shown === null || shown === undefined || shown === false) element.removeAttribute(rest);
-        else element.setAttribute(rest, displayText(shown));
-      });
+      return bindAttr(element, rest, create);
     case "class":
-      return bindDisplay(context, element, parentId, scope, value, (shown) => {
+      return bindDisplay(context, create, (shown) => {
         element.classList.toggle(rest, Boolean(shown));
       });
     case "style":
-      return bindDisplay(context, element, parentId, scope, value, (shown) => {
+      return bindDisplay(context, create, (shown) => {
         const style = (element as HTMLElement).style;
         if (shown === null || shown === undefined || shown === false || shown === "") {
           style?.removeProperty(rest);
         } else {
-          style?.setProperty(rest, displayText(shown));
+          style?.setProperty(rest, showText(shown));
         }
       });
   }
 }
+
+/** Creates a binding's variable. */
+type Create = (access: string) => {
+  variable: ClientVariable;
+  path: string;
+  properties: Properties;
+};
 
 /** Creates the variable of a binding and registers its clean-up. */
 function createVariable(
@@ -111,6 +130,7 @@ function createVariable(
   element: Element,
   parentId: number,
   scope: Scope,
+  attribute: string,
   text: string,
   access: string,
 ): { variable: ClientVariable; path: string; properties: Properties } {
@@ -119,208 +139,143 @@ function createVariable(
     ...properties,
     path,
     access: properties.access ?? access,
+    elementId: properties.elementId ?? ensureElementId(element),
   });
   context.elements.set(variable.id, element);
+  const unregister = registerBinding(element, attribute, variable.id);
   scope.add(() => {
+    unregister();
     if (context.elements.get(variable.id) === element) context.elements.delete(variable.id);
     context.store.destroy(variable.id);
   });
   return { variable, path, properties };
 }
 
-/** A read-only binding that shows each new value with `apply`. */
+/** A read-only binding that shows each new value with `apply(value, variableId)`. */
 function bindDisplay(
   context: ClientContext,
-  element: Element,
-  parentId: number,
-  scope: Scope,
-  text: string,
-  apply: (value: unknown) => void,
+  create: Create,
+  apply: (value: unknown, variableId: number) => void,
 ): void {
-  const { variable } = createVariable(context, element, parentId, scope, text, "r");
+  const { variable } = create("r");
   context.store.listen(variable.id, (current, change) => {
-    if (change.value) apply(current.value);
+    if (change.value) apply(current.value, variable.id);
   });
 }
 
-/** The kind of form field an element is, if it is one. */
-type FieldKind = "checkbox" | "radio" | "number" | "text";
+/** Marks refused bindings: no variable of the server's has this id. */
+const REFUSED_ID = -1;
 
-const NOT_EDITABLE = new Set(["button", "submit", "reset", "image", "file", "hidden"]);
-
-function fieldKind(element: Element): FieldKind | undefined {
-  if (element instanceof HTMLInputElement) {
-    const type = element.type;
-    if (type === "checkbox" || type === "radio") return type;
-    if (NOT_EDITABLE.has(type)) return undefined;
-    return type === "number" || type === "range" ? "number" : "text";
+/**
+ * `ui-attr-X`: sets or removes attribute X. Event handlers are never bound and script URLs
+ * never set (see `safe_attributes.ts`); a refusal marks the element and logs why.
+ */
+function bindAttr(element: Element, name: string, create: Create): void {
+  const refused = refusedAttribute(name);
+  if (refused) {
+    console.error(`Refused ui-attr-${name}: ${refused}`);
+    markError(element, REFUSED_ID, "unsafe-binding", `ui-attr-${name}: ${refused}`);
+    return;
   }
-  if (element instanceof HTMLTextAreaElement || element instanceof HTMLSelectElement) {
-    return "text";
-  }
-  return undefined;
+  const { variable } = create("r");
+  const id = variable.id;
+  variable.listeners.add((current, change) => {
+    if (!change.value) return;
+    const shown = current.value;
+    if (shown === null || shown === undefined || shown === false) {
+      element.removeAttribute(name);
+      return;
+    }
+    const value = showText(shown);
+    if (unsafeValue(element.tagName, name, value)) {
+      element.removeAttribute(name);
+      const description = `ui-attr-${name}: script URLs cannot be bound (use ui-html)`;
+      console.error(`Refused ${description}`);
+      markError(element, id, "unsafe-binding", description);
+      return;
+    }
+    clearError(element, id);
+    element.setAttribute(name, value);
+  });
 }
 
-/** `ui-value`: shows the value; a form field also sends what the user enters. */
-function bindValue(
+/**
+ * `ui-html`: the value becomes the element's inner HTML, or with `?replace` the element itself
+ * is replaced by the HTML's nodes (nothing leaves a hidden placeholder, bare text a span).
+ */
+function bindHtml(
   context: ClientContext,
   element: Element,
-  parentId: number,
   scope: Scope,
   text: string,
+  create: Create,
 ): void {
-  const kind = fieldKind(element);
-  const { path } = parseBindingPath(text);
-  const access = kind && !isGetterPath(path) ? "rw" : "r";
-  const { variable, properties } = createVariable(
-    context,
-    element,
-    parentId,
-    scope,
-    text,
-    access,
-  );
-  // What the field showed last (from the server or sent by us): an edit is a difference.
-  let shown = kind ? fieldText(element, kind) : "";
-  const show = (value: unknown) => {
-    if (kind === "checkbox") {
-      (element as HTMLInputElement).checked = Boolean(value);
-    } else if (kind === "radio") {
-      const input = element as HTMLInputElement;
-      input.checked = displayText(value) === input.value;
-    } else if (kind) {
-      const field = element as HTMLInputElement;
-      const wanted = displayText(value);
-      if (field.value !== wanted) field.value = wanted;
-    } else {
-      element.textContent = displayText(value);
+  if (parseBindingPath(text).properties.replace !== "true") {
+    return bindDisplay(context, create, (shown) => {
+      element.innerHTML = showText(shown);
+    });
+  }
+  let nodes: Node[] = [element];
+  const id = ensureElementId(element);
+  const placeholder = document.createElement("span");
+  placeholder.hidden = true;
+  bindDisplay(context, create, (shown) => {
+    const anchor = nodes[0];
+    const parent = anchor?.parentNode;
+    if (!anchor || !parent) return;
+    const template = document.createElement("template");
+    template.innerHTML = showText(shown);
+    let fresh: Node[] = [...template.content.childNodes];
+    if (fresh.length === 0) fresh = [placeholder];
+    else if (!fresh.some((node) => node instanceof Element)) {
+      const span = document.createElement("span");
+      span.append(...fresh);
+      fresh = [span];
     }
-    if (kind) shown = fieldText(element, kind);
-  };
-  context.store.listen(variable.id, (current, change) => {
-    if (change.value) show(current.value);
+    // The first element takes the bound element's id, as in ui-engine.
+    const first = fresh.find((node): node is Element => node instanceof Element);
+    if (first && first !== element) {
+      element.removeAttribute("id");
+      first.id = id;
+    }
+    for (const node of fresh) parent.insertBefore(node, anchor);
+    for (const node of nodes) if (!fresh.includes(node)) node.parentNode?.removeChild(node);
+    nodes = fresh;
   });
-  const writable = (properties.access ?? access) !== "r";
-  const onCustom = (event: Event) => {
-    if (!writable) return;
-    const detail = (event as CustomEvent).detail;
-    context.store.write(variable.id, detail?.value ?? detail ?? null, "user");
-  };
-  element.addEventListener("ui-value-change", onCustom);
-  scope.add(() => element.removeEventListener("ui-value-change", onCustom));
-  if (!kind || !writable) return;
-  const send = (mode: "user" | "user-soon") => {
-    if (!context.store.get(variable.id)) return;
-    const now = fieldText(element, kind);
-    if (now === shown) return;
-    if (kind === "radio" && !(element as HTMLInputElement).checked) return;
-    shown = now;
-    context.store.write(variable.id, fieldValue(element, kind), mode);
-  };
-  const onCommit = () => send("user");
-  const onInput = () => send("user-soon");
-  const sync = () => send("user-soon");
-  const keypress = properties.keypress !== undefined && properties.keypress !== "false";
-  element.addEventListener("change", onCommit);
-  element.addEventListener("blur", onCommit);
-  if (keypress) element.addEventListener("input", onInput);
-  context.fields.add(sync);
   scope.add(() => {
-    element.removeEventListener("change", onCommit);
-    element.removeEventListener("blur", onCommit);
-    element.removeEventListener("input", onInput);
-    context.fields.delete(sync);
+    // Put the original element back, so that the render's own clean-up finds it.
+    const anchor = nodes[0];
+    if (anchor && anchor !== element) {
+      anchor.parentNode?.insertBefore(element, anchor);
+      element.id = id;
+    }
+    for (const node of nodes) if (node !== element) node.parentNode?.removeChild(node);
   });
 }
 
-function fieldText(element: Element, kind: FieldKind): string {
-  const input = element as HTMLInputElement;
-  return kind === "checkbox" || kind === "radio" ? String(input.checked) : input.value;
-}
-
-function fieldValue(element: Element, kind: FieldKind): unknown {
-  const input = element as HTMLInputElement;
-  if (kind === "checkbox") return input.checked;
-  if (kind === "number" && input.value !== "" && Number.isFinite(input.valueAsNumber)) {
-    return input.valueAsNumber;
-  }
-  return input.value;
-}
-
 /**
- * `ui-action` (click) and `ui-event-E`: calls the path when the event fires, with `null` for
- * `m()`, the element's value for `m(_)`, and the key name for other key bindings.
+ * `ui-code`: the value is JavaScript, run on each update with `element`, `value`, `variable`
+ * and `store` (ui-engine's signature). Like `ui-html`, only for code the app's Lua writes.
  */
-function bindAction(
-  context: ClientContext,
-  element: Element,
-  parentId: number,
-  scope: Scope,
-  text: string,
-  eventName: string,
-  key: KeySpec | undefined,
-): void {
-  const { variable, path } = createVariable(context, element, parentId, scope, text, "action");
-  const exclusive = eventName === "click" || key !== undefined;
-  const listener = (event: Event) => {
-    if (key && !keyMatches(event as KeyboardEvent, key)) return;
-    if (exclusive) {
-      if (context.handled.has(event)) return;
-      context.handled.add(event);
+function bindCode(context: ClientContext, element: Element, create: Create): void {
+  const { variable } = create("r");
+  variable.listeners.add((current, change) => {
+    if (!change.value || typeof current.value !== "string" || current.value === "") return;
+    try {
+      const run = new Function("element", "value", "variable", "store", current.value);
+      run(element, current.value, current, context.store);
+    } catch (error) {
+      console.error("ui-code failed", error);
     }
-    if (shouldPreventDefault(element, eventName, key)) event.preventDefault();
-    syncFields(context);
-    const current = context.store.get(variable.id);
-    if (!current) return;
-    if (current.error) {
-      current.error = undefined;
-      clearError(element, variable.id);
-    }
-    let value: unknown = null;
-    if (key && !isGetterPath(path)) value = key.name;
-    else if (isSetterPath(path)) value = elementValue(element);
-    context.store.write(variable.id, value, "user");
+  });
+}
+
+/** `?scrollOnOutput`: keeps the element scrolled to its end as its content changes. */
+function followOutput(element: Element, scope: Scope): void {
+  const scroll = () => {
+    if (element.scrollHeight > element.clientHeight) element.scrollTop = element.scrollHeight;
   };
-  element.addEventListener(eventName, listener);
-  scope.add(() => element.removeEventListener(eventName, listener));
-}
-
-function shouldPreventDefault(
-  element: Element,
-  eventName: string,
-  key: KeySpec | undefined,
-): boolean {
-  if (key || eventName === "submit") return true;
-  if (eventName !== "click") return false;
-  // Let checkboxes and radios toggle.
-  return !(element instanceof HTMLInputElement &&
-    (element.type === "checkbox" || element.type === "radio"));
-}
-
-function elementValue(element: Element): unknown {
-  if (element instanceof HTMLInputElement && element.type === "checkbox") return element.checked;
-  return "value" in element ? (element as HTMLInputElement).value ?? null : null;
-}
-
-/**
- * How a value shows as text: strings, numbers and booleans as themselves; null, objects and
- * arrays as nothing.
- *
- * @example
- * ```ts
- * import { displayText } from "./bindings.ts";
- * displayText(42); // "42"
- * displayText(null); // ""
- * ```
- */
-export function displayText(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return value;
-    case "number":
-    case "boolean":
-      return String(value);
-    default:
-      return "";
-  }
+  const observer = new MutationObserver(scroll);
+  observer.observe(element, { childList: true, subtree: true, characterData: true });
+  scope.add(() => observer.disconnect());
 }

@@ -11,6 +11,7 @@ import { parseBindingPath } from "./binding_path.ts";
 import type { Properties } from "./protocol.ts";
 import type { ClientVariable, VariableStore } from "./store.ts";
 import type { ViewdefStore } from "./viewdefs.ts";
+import { ensureElementId } from "./widgets.ts";
 
 /** Something that re-checks its viewdef (a view). */
 export interface Refreshable {
@@ -35,8 +36,6 @@ export interface ClientContext {
   readonly elements: Map<number, Element>;
   /** Field bindings: each sends its element's edit if it was not sent yet. */
   readonly fields: Set<() => void>;
-  /** Events an inner binding already acted on; enclosing bindings ignore them. */
-  readonly handled: WeakSet<Event>;
   /** Binds a rendered subtree (see `render.ts`). */
   bind: BindFunction;
 }
@@ -118,7 +117,12 @@ export function createViewVariable(
 ): ClientVariable {
   const { path, properties } = parseBindingPath(element.getAttribute(attribute) ?? "");
   const parent = context.store.get(parentId);
-  const created: Properties = { ...properties, path, access: properties.access ?? "r" };
+  const created: Properties = {
+    ...properties,
+    path,
+    access: properties.access ?? "r",
+    elementId: properties.elementId ?? ensureElementId(element),
+  };
   const namespace = namespaceFor(element, boundary, parent);
   if (namespace && created.namespace === undefined) created.namespace = namespace;
   const fallback = created.fallbackNamespace ?? parent?.properties.fallbackNamespace;

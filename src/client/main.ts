@@ -15,6 +15,7 @@ import { bindTree } from "./render.ts";
 import { StatusBanner } from "./status.ts";
 import { type ClientVariable, VariableStore } from "./store.ts";
 import { View } from "./view.ts";
+import { createUiApp, type UiApp } from "./ui_app.ts";
 import { ViewdefStore } from "./viewdefs.ts";
 
 /** A running client. */
@@ -85,7 +86,6 @@ export function startClient(document: Document): Client | undefined {
     views: new Set(),
     elements: new Map(),
     fields: new Set(),
-    handled: new WeakSet(),
     bind: (element, variableId, scope, boundary) =>
       bindTree(context, element, variableId, scope, boundary),
   };
@@ -108,13 +108,18 @@ export function startClient(document: Document): Client | undefined {
       batcher.flush();
     },
     message: (text) => store.receive(parseServerFrame(text)),
-    state: (state) => status.connection(state),
+    state: (state) => {
+      // Answers to actions in flight will not come on a new connection.
+      if (state !== "open") store.abandonConfirmations();
+      status.connection(state);
+    },
   });
   // Forms inside the app never navigate away (their submit is for ui-event-submit).
   root.addEventListener("submit", (event) => {
     if (!(event.target as Element | null)?.hasAttribute("action")) event.preventDefault();
   });
   connection.start();
+  (globalThis as { uiApp?: UiApp }).uiApp = createUiApp(context);
   return { context, connection, status };
 }
 

@@ -83,6 +83,8 @@ export class VariableStore {
   readonly #batcher: OutgoingBatcher;
   readonly #hooks: StoreHooks;
   readonly #variables = new Map<number, ClientVariable>();
+  /** Actions waiting for their round trip's answer. */
+  readonly #confirming = new Map<number, () => void>();
   #nextId = 2;
 
   /** Creates an empty store sending through `batcher`. */
@@ -141,6 +143,35 @@ export class VariableStore {
     else this.#batcher.add(message, mode === "user-soon");
   }
 
+  /**
+   * Writes an action's value and asks the server to resend the variable in the same frame
+   * (`watch`, then `unwatch` to keep one watcher): that answer comes after Lua ran, so
+   * `done` runs when the round trip is over. Returns false when the variable is gone.
+   */
+  writeAndConfirm(id: number, value: unknown, done: () => void): boolean {
+    if (!this.#variables.has(id)) return false;
+    this.write(id, value, "batch");
+    this.#confirming.set(id, done);
+    this.#batcher.add({ type: "watch", data: { varId: id } });
+    this.#batcher.addAndFlush({ type: "unwatch", data: { varId: id } });
+    return true;
+  }
+
+  /** Ends every round trip in flight (the connection dropped; answers will not come). */
+  abandonConfirmations(): void {
+    const pending = [...this.#confirming.values()];
+    this.#confirming.clear();
+    for (const done of pending) done();
+  }
+
+  /** Sends properties of a variable (no value), e.g. the viewdef a view rendered. */
+  setProperties(id: number, properties: Properties): void {
+    const variable = this.#variables.get(id);
+    if (!variable) return;
+    Object.assign(variable.properties, properties);
+    this.#batcher.add({ type: "update", data: { varId: id, properties: { ...properties } } });
+  }
+
   /** Destroys a variable and forgets its local subtree (the server drops the subtree too). */
   destroy(id: number): void {
     if (!this.#variables.has(id)) return;
@@ -151,6 +182,8 @@ export class VariableStore {
   #forget(id: number): void {
     const variable = this.#variables.get(id);
     if (!variable) return;
+    this.#confirming.get(id)?.();
+    this.#confirming.delete(id);
     for (const child of variable.children) this.#forget(child);
     variable.listeners.clear();
     this.#variables.delete(id);
@@ -180,6 +213,13 @@ export class VariableStore {
         }
         const variable = this.#variables.get(varId);
         if (!variable) return;
+        const done = this.#confirming.get(varId);
+        if (done) {
+          // The resend that ends an action's round trip.
+          this.#confirming.delete(varId);
+          done();
+          if (!("value" in message.data)) return;
+        }
         const names = Object.keys(properties);
         Object.assign(variable.properties, properties);
         const hasValue = "value" in message.data;

@@ -141,7 +141,22 @@ export class View {
         if (child) this.#rootViews.set(root, child);
       }
     }
-    for (const root of roots) activateScripts(root);
+    for (const root of roots) {
+      const fresh = activateScripts(root);
+      // A top-level script was replaced by its running copy: track the copy, so that the
+      // next render removes it (scripts do not pile up).
+      if (fresh !== root) this.#own = this.#own.map((node) => node === root ? fresh : node);
+    }
+    this.#announce(viewdef.key);
+  }
+
+  /** Tells the server which viewdef this view shows (`viewdef` property, as ui-engine does). */
+  #announce(key: string): void {
+    if (this.#container) return;
+    const variable = this.#context.store.get(this.variableId);
+    if (variable && variable.properties.viewdef !== key) {
+      this.#context.store.setProperties(this.variableId, { viewdef: key });
+    }
   }
 
   #clear(): void {
@@ -164,6 +179,7 @@ export class View {
     }
     this.#rendered = undefined;
     this.#setErrorTarget();
+    this.#announce("");
   }
 
   #setErrorTarget(): void {
@@ -240,13 +256,16 @@ function remove(node: Node): void {
   node.parentNode?.removeChild(node);
 }
 
-/** Scripts cloned from a template do not run; fresh copies do. */
-function activateScripts(root: Element): void {
+/** Scripts cloned from a template do not run; fresh copies do. Returns the root's copy. */
+function activateScripts(root: Element): Element {
   const scripts = root instanceof HTMLScriptElement ? [root] : [...root.querySelectorAll("script")];
+  let result = root;
   for (const old of scripts) {
     const fresh = document.createElement("script");
     for (const { name, value } of old.attributes) fresh.setAttribute(name, value);
     fresh.textContent = old.textContent;
     old.replaceWith(fresh);
+    if (old === root) result = fresh;
   }
+  return result;
 }

@@ -120,8 +120,7 @@ class Decoder {
           this.#opts.onInstance(this.#vm.objectAt(table), this.#vm.objectAt(-1));
         }
         lua.lua_setmetatable(L, table);
-      }
-      else if (metaTag === Tag.nil || metaTag === Tag.named) lua.lua_pop(L, 1);
+      } else if (metaTag === Tag.nil || metaTag === Tag.named) lua.lua_pop(L, 1);
       else corrupt("a metatable is not a table");
       const pairs = reader.varint();
       if (pairs * 2 > reader.remaining) corrupt("a table has more entries than bytes");

@@ -18,8 +18,8 @@ import { defaultPolicy, securityHeaders } from "./security_headers.ts";
 import { serveFile } from "./static.ts";
 import { attachSocket } from "./websocket.ts";
 
-/** Serves files that are not on disk (the built-in client). */
-export type AssetSource = (path: string) => Promise<Response | undefined>;
+/** Serves files that are not on disk (the built-in client); the request allows a 304. */
+export type AssetSource = (path: string, request?: Request) => Promise<Response | undefined>;
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -138,10 +138,10 @@ export function createApp(options: AppOptions): Hono {
       return await freshSession(c, path.slice(1 + first.length) + query);
     }
     if (site.htmlDir) {
-      const file = await serveFile(site.htmlDir, path);
+      const file = await serveFile(site.htmlDir, path, c.req.raw);
       if (file) return file;
     }
-    const asset = await options.assets?.(path);
+    const asset = await options.assets?.(path, c.req.raw);
     return asset ?? c.text("Not found", 404);
   });
 

@@ -1,8 +1,13 @@
 /**
  * The built-in client's assets, served by the server itself: `/ui-engine-client.js` (the
- * client's entry module), the modules it imports under `/ui-engine-client/`, and
- * `/ui-engine-client.css`. The TypeScript sources in `src/client/` are turned into JavaScript
- * (types stripped) on first request and cached; nothing is built ahead of time.
+ * client, bundled and minified from the TypeScript sources in `src/client/`),
+ * `/ui-engine-client.<hash>.js` (the same bundle under its content hash, cached for a year), and
+ * `/ui-engine-client.css`.
+ *
+ * The bundle is made once per process, lazily on the first request for it, with esbuild's
+ * WebAssembly build running in-process: the server needs no `--allow-run` or write permission
+ * and no build output is committed, and processes that never serve a page (tests, tools) never
+ * pay the second or so it takes.
  *
  * @module
  */
@@ -14,16 +19,36 @@ const CLIENT_DIR = new URL("../client/", import.meta.url);
 export const CLIENT_SCRIPT = "/ui-engine-client.js";
 /** The stylesheet's URL path. */
 export const CLIENT_STYLESHEET = "/ui-engine-client.css";
-/** The URL folder of the entry module's imports. */
-export const CLIENT_MODULES = "/ui-engine-client/";
 
-const MODULE_PATH = /^\/ui-engine-client\/([a-z][a-z0-9_]*)\.js$/;
-const RELATIVE_IMPORT = /(["'])\.\/([a-z][a-z0-9_]*)\.ts\1/g;
-/** Doc comments and triple-slash directives: documentation for readers of the source only. */
-const DOC_COMMENT = /^[ \t]*\/\*\*[\s\S]*?\*\/[ \t]*\n|^\/\/\/ <reference [^\n]*\n/gm;
-
+const HASHED_SCRIPT = /^\/ui-engine-client\.([0-9a-f]{16})\.js$/;
 const JS = "text/javascript; charset=utf-8";
 const CSS = "text/css; charset=utf-8";
+
+/** A built asset: its bytes and their hash. */
+export interface BuiltAsset {
+  body: Uint8Array;
+  /** The first 16 hex digits of the SHA-256 of the body. */
+  hash: string;
+}
+
+let bundle: Promise<BuiltAsset> | undefined;
+let stylesheet: Promise<BuiltAsset> | undefined;
+
+/**
+ * The client bundle, built on first call and shared by every server of this process.
+ *
+ * @example
+ * ```ts
+ * import { clientBundle } from "./client_assets.ts";
+ * const { hash } = await clientBundle();
+ * ```
+ */
+export function clientBundle(): Promise<BuiltAsset> {
+  bundle ??= build().then(hashed);
+  // A failure is retried on the next request.
+  bundle.catch(() => bundle = undefined);
+  return bundle;
+}
 
 /**
  * Serves the built-in client's files.
@@ -37,65 +62,85 @@ const CSS = "text/css; charset=utf-8";
  * ```
  */
 export function clientAssets(): AssetSource {
-  const cache = new Map<string, Promise<string | undefined>>();
-  const cached = (path: string, load: () => Promise<string | undefined>) => {
-    let entry = cache.get(path);
-    if (!entry) {
-      entry = load();
-      cache.set(path, entry);
-      // A failure (e.g. a file read error) is retried on the next request.
-      entry.catch(() => cache.delete(path));
+  return async (path, request) => {
+    if (path === CLIENT_STYLESHEET) {
+      stylesheet ??= Deno.readFile(new URL("client.css", CLIENT_DIR)).then(hashed);
+      stylesheet.catch(() => stylesheet = undefined);
+      return respond(await stylesheet, CSS, false, request);
     }
-    return entry;
-  };
-  return async (path) => {
-    let body: string | undefined;
-    let type = JS;
-    if (path === CLIENT_SCRIPT) {
-      body = await cached(path, () => transpile("main.ts", `.${CLIENT_MODULES}`));
-    } else if (path === CLIENT_STYLESHEET) {
-      type = CSS;
-      body = await cached(path, () => readSource("client.css"));
-    } else {
-      const name = MODULE_PATH.exec(path)?.[1];
-      if (name === undefined || name === "main") return undefined;
-      body = await cached(path, () => transpile(`${name}.ts`, "./"));
-    }
-    if (body === undefined) return undefined;
-    return new Response(body, {
-      headers: { "content-type": type, "cache-control": "no-cache" },
-    });
+    const wanted = HASHED_SCRIPT.exec(path)?.[1];
+    if (path !== CLIENT_SCRIPT && wanted === undefined) return undefined;
+    const built = await clientBundle();
+    if (wanted !== undefined && wanted !== built.hash) return undefined;
+    return respond(built, JS, wanted !== undefined, request);
   };
 }
 
-/**
- * Turns one client module into JavaScript: types and doc comments stripped, and `./name.ts`
- * imports pointed at the served `.js` paths (`prefix` is where they live, relative to the
- * module). The transpiler is loaded on first use, so it costs nothing at start-up.
- *
- * @example
- * ```ts
- * import { transpile } from "./client_assets.ts";
- * const code = await transpile("batcher.ts", "./");
- * ```
- */
-export async function transpile(file: string, prefix: string): Promise<string | undefined> {
-  const source = await readSource(file);
-  if (source === undefined) return undefined;
-  const { transform } = await import("sucrase");
-  const { code } = transform(source.replace(DOC_COMMENT, ""), {
-    transforms: ["typescript"],
-    disableESTransforms: true,
-    filePath: file,
+function respond(
+  asset: BuiltAsset,
+  type: string,
+  immutable: boolean,
+  request: Request | undefined,
+): Response {
+  const etag = `"${asset.hash}"`;
+  const headers = new Headers({
+    "content-type": type,
+    etag,
+    // A hashed URL never changes; the plain one is revalidated (a 304 when unchanged).
+    "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
   });
-  return code.replace(RELATIVE_IMPORT, (_, quote, name) => `${quote}${prefix}${name}.js${quote}`);
+  const match = request?.headers.get("if-none-match");
+  if (match && match.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(asset.body.slice(), { headers });
 }
 
-async function readSource(file: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(new URL(file, CLIENT_DIR));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+async function hashed(body: Uint8Array): Promise<BuiltAsset> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body.slice()));
+  const hash = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return { body, hash };
+}
+
+/** Bundles `src/client/main.ts` with esbuild's WebAssembly build, reading sources from disk. */
+async function build(): Promise<Uint8Array> {
+  const esbuild = await import("esbuild-wasm/esm/browser.js");
+  await initialize(esbuild);
+  const result = await esbuild.build({
+    entryPoints: ["main.ts"],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+    plugins: [{
+      name: "client-sources",
+      setup(plugin) {
+        // Only the client's own sibling modules: the client has no dependencies.
+        plugin.onResolve({ filter: /.*/ }, (args) => {
+          const name = /^(?:\.\/)?([a-z][a-z0-9_]*\.ts)$/.exec(args.path)?.[1];
+          if (!name) return { errors: [{ text: `Unexpected import ${args.path}` }] };
+          return { path: name, namespace: "client" };
+        });
+        plugin.onLoad({ filter: /.*/, namespace: "client" }, async (args) => ({
+          contents: await Deno.readTextFile(new URL(args.path, CLIENT_DIR)),
+          loader: "ts",
+        }));
+      },
+    }],
+  });
+  const output = result.outputFiles?.[0];
+  if (!output) throw new Error("The client bundle is empty");
+  return output.contents;
+}
+
+let initialized: Promise<void> | undefined;
+
+function initialize(esbuild: typeof import("esbuild-wasm/esm/browser.js")): Promise<void> {
+  initialized ??= (async () => {
+    const wasm = await Deno.readFile(new URL(import.meta.resolve("esbuild-wasm/esbuild.wasm")));
+    await esbuild.initialize({ wasmModule: await WebAssembly.compile(wasm), worker: false });
+  })();
+  return initialized;
 }

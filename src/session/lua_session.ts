@@ -176,7 +176,9 @@ export class LuaSession {
     const { app, changed, missing, failures } = restored.value;
     const props = new Map(this.#backend.tree.get(1)?.properties ?? []);
     this.#api.createAppVariable(app, props);
-    if (changed.length > 0) this.log.info(`Restored under changed prototypes: ${changed.join(", ")}`);
+    if (changed.length > 0) {
+      this.log.info(`Restored under changed prototypes: ${changed.join(", ")}`);
+    }
     if (missing.length > 0) this.log.warn(`Restored without prototypes: ${missing.join(", ")}`);
     for (const message of failures) {
       this.#reportFailure("mutate()", { code: "lua-error", description: message });

@@ -1,13 +1,18 @@
+/// <reference lib="dom" />
 /**
- * The built-in client as served: JavaScript made from the TypeScript sources on first request,
- * imports that resolve to served modules, the stylesheet, and nothing else.
+ * The built-in client as served: one minified bundle made with esbuild, an ETag answered by 304,
+ * a content-hash URL cached for a year, the stylesheet, and nothing else; in Chromium, a second
+ * load of the page revalidates the client and gets a 304.
  */
 import assert from "node:assert/strict";
 import { startTestServer, TestBrowser } from "../support/ws_client.ts";
+import { launchBrowser } from "./helpers.ts";
 
 Deno.test("the server serves the built-in client", async (t) => {
   const server = await startTestServer();
-  const get = (path: string) => fetch(`http://127.0.0.1:${server.port}${path}`);
+  const base = `http://127.0.0.1:${server.port}`;
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { headers });
   try {
     await t.step("the page loads the client's script and stylesheet", async () => {
       const browser = new TestBrowser(server.port);
@@ -18,51 +23,82 @@ Deno.test("the server serves the built-in client", async (t) => {
       assert.match(html, /<link rel="stylesheet" href="\/ui-engine-client.css">/);
     });
 
-    const seen = new Set<string>();
-    await t.step("the entry module and every module it imports are JavaScript", async () => {
-      const queue = ["/ui-engine-client.js"];
-      while (queue.length > 0) {
-        const path = queue.shift() as string;
-        if (seen.has(path)) continue;
-        seen.add(path);
-        const response = await get(path);
-        assert.equal(response.status, 200, path);
-        assert.equal(response.headers.get("content-type"), "text/javascript; charset=utf-8");
-        const code = await response.text();
-        assert.doesNotMatch(code, /^\s*(export )?(interface|type) \w+/m, `${path} has types`);
-        const imports = [...code.matchAll(/^import[\s\S]*?from\s*["']([^"']+)["']/gm)]
-          .map((match) => match[1] as string);
-        assert.ok(imports.every((spec) => spec.endsWith(".js")), `${path} imports ${imports}`);
-        // Syntax check: without its import and export keywords, the module parses as a script.
-        const script = code.replace(/^import[\s\S]*?from\s*["'][^"']+["'];?/gm, "")
-          .replace(/^export /gm, "");
-        assert.doesNotThrow(() => new Function(script), path);
-        const base = new URL(path, "http://x");
-        for (const spec of imports) queue.push(new URL(spec, base).pathname);
-      }
-      assert.ok(seen.size >= 10, `only ${seen.size} modules`);
-      assert.ok(seen.has("/ui-engine-client/view.js"));
+    let etag = "";
+    await t.step("the client is one minified module with no imports", async () => {
+      const response = await get("/ui-engine-client.js");
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("content-type"), "text/javascript; charset=utf-8");
+      assert.equal(response.headers.get("cache-control"), "no-cache");
+      etag = response.headers.get("etag") ?? "";
+      assert.match(etag, /^"[0-9a-f]{16}"$/);
+      const code = await response.text();
+      assert.doesNotMatch(code, /^\s*import\b/m);
+      assert.doesNotMatch(code, /\binterface \w+|@example/);
+      // Minified: few lines for the whole client.
+      assert.ok(code.split("\n").length < 20, `${code.split("\n").length} lines`);
+      assert.ok(code.length < 60_000, `${code.length} bytes`);
+      assert.match(code, /ui-value-change/);
     });
 
-    await t.step("the stylesheet is CSS", async () => {
+    await t.step("a second load with the ETag gets 304", async () => {
+      const response = await get("/ui-engine-client.js", { "if-none-match": etag });
+      assert.equal(response.status, 304);
+      assert.equal(await response.text(), "");
+    });
+
+    await t.step("the content-hash URL is cached for a year", async () => {
+      const hash = etag.slice(1, -1);
+      const response = await get(`/ui-engine-client.${hash}.js`);
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get("cache-control") ?? "", /max-age=31536000, immutable/);
+      await response.body?.cancel();
+      const stale = await get("/ui-engine-client.0000000000000000.js");
+      await stale.body?.cancel();
+      assert.equal(stale.status, 404);
+    });
+
+    await t.step("the stylesheet is CSS with an ETag", async () => {
       const response = await get("/ui-engine-client.css");
       assert.equal(response.headers.get("content-type"), "text/css; charset=utf-8");
       assert.match(await response.text(), /\.ui-error\s*\{/);
+      const again = await get("/ui-engine-client.css", {
+        "if-none-match": response.headers.get("etag") ?? "",
+      });
+      assert.equal(again.status, 304);
     });
 
     await t.step("anything else under the client's paths is 404", async () => {
       for (
         const path of [
-          "/ui-engine-client/missing.js",
           "/ui-engine-client/main.js",
+          "/ui-engine-client/view.js",
           "/ui-engine-client/view.ts",
           "/ui-engine-client/..%2fserver%2fapp.js",
           "/ui-engine-client/client.css",
+          "/ui-engine-client.ts",
         ]
       ) {
         const response = await get(path);
         await response.body?.cancel();
         assert.equal(response.status, 404, path);
+      }
+    });
+
+    await t.step("Chromium revalidates the client on a second load: 304", async () => {
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage();
+        const statuses: number[] = [];
+        page.on("response", (response) => {
+          if (response.url().endsWith("/ui-engine-client.js")) statuses.push(response.status());
+        });
+        await page.goto(`${base}/0123456789abcdef0123456789abcdef`);
+        await page.waitForFunction(() => "uiApp" in window);
+        await page.reload();
+        await page.waitForFunction(() => "uiApp" in window);
+        assert.deepEqual(statuses, [200, 304]);
+      } finally {
+        await browser.close();
       }
     });
   } finally {

@@ -21,6 +21,11 @@ Deno.test("contentType", async (t) => {
     ["notes.txt", "text/plain; charset=utf-8"],
     ["font.woff2", "font/woff2"],
     ["app.js.map", "application/json"],
+    ["clip.mp4", "video/mp4"],
+    ["font.woff", "font/woff"],
+    ["sheet.csv", "text/csv; charset=utf-8"],
+    ["module.wasm", "application/wasm"],
+    ["doc.pdf", "application/pdf"],
   ];
   for (const [name, type] of cases) {
     await t.step(name, () => assert.equal(contentType(name), type));
@@ -124,6 +129,37 @@ Deno.test("serveFile", async (t) => {
         new Uint8Array(await response.arrayBuffer()),
         new Uint8Array([0, 1, 2, 255]),
       );
+    });
+    await t.step("an ETag or Last-Modified that still holds gets 304", async () => {
+      const first = await serveFile(root, "/css/site.css");
+      await first?.body?.cancel();
+      const etag = first?.headers.get("etag") ?? "";
+      assert.match(etag, /^W\/"[0-9a-z]+-[0-9a-z]+"$/);
+      const request = (headers: Record<string, string>) =>
+        new Request("http://x/css/site.css", { headers });
+      const again = await serveFile(root, "/css/site.css", request({ "if-none-match": etag }));
+      assert.equal(again?.status, 304);
+      const since = first?.headers.get("last-modified") ?? "";
+      const dated = await serveFile(root, "/css/site.css", request({ "if-modified-since": since }));
+      assert.equal(dated?.status, 304);
+      const other = await serveFile(root, "/css/site.css", request({ "if-none-match": '"x"' }));
+      assert.equal(other?.status, 200);
+      assert.equal(await other?.text(), "body {}");
+      await Deno.writeTextFile(`${root}/css/site.css`, "body { color: red }");
+      const changed = await serveFile(root, "/css/site.css", request({ "if-none-match": etag }));
+      assert.equal(changed?.status, 200);
+      assert.equal(await changed?.text(), "body { color: red }");
+    });
+    await t.step("a byte range gets 206; one outside the file 416", async () => {
+      const request = (range: string) => new Request("http://x/blob.bin", { headers: { range } });
+      const middle = await serveFile(root, "/blob.bin", request("bytes=1-2"));
+      assert.equal(middle?.status, 206);
+      assert.equal(middle?.headers.get("content-range"), "bytes 1-2/4");
+      assert.deepEqual(new Uint8Array(await middle!.arrayBuffer()), new Uint8Array([1, 2]));
+      const tail = await serveFile(root, "/blob.bin", request("bytes=-1"));
+      assert.deepEqual(new Uint8Array(await tail!.arrayBuffer()), new Uint8Array([255]));
+      const outside = await serveFile(root, "/blob.bin", request("bytes=9-"));
+      assert.equal(outside?.status, 416);
     });
     await t.step("a missing file is undefined", async () => {
       assert.equal(await serveFile(root, "/nope.html"), undefined);
