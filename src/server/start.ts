@@ -112,7 +112,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const site = await openSite(config);
+  const site = await openSite(config, log);
   const manager = new SessionManager({ ...config, site, log, flushDelayMs: options.flushDelayMs });
   const sockets = new Set<WebSocket>();
   const app = createApp({
@@ -191,9 +191,9 @@ export async function startServer(
   };
 }
 
-async function openSite(config: Config): Promise<Site> {
+async function openSite(config: Config, log: Logger): Promise<Site> {
   try {
-    return await loadSite(config.dir ?? EMBEDDED_SITE);
+    return await loadSite(config.dir ?? EMBEDDED_SITE, { warn: (message) => log.warn(message) });
   } catch (error) {
     throw new ConfigError(`Cannot load the site: ${(error as Error)?.message ?? error}`);
   }
