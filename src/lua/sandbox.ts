@@ -16,6 +16,7 @@ import {
   type LuaState,
   toLua,
 } from "./fengari.ts";
+import { installLua51Names } from "./lua51.ts";
 import { installPatternFunctions } from "./patterns.ts";
 import { guard, type LuaVm, noteNativeError } from "./vm.ts";
 
@@ -58,7 +59,8 @@ end
 
 /**
  * Opens the sandboxed libraries in a fresh VM: `base`, `table`, `string`, `math`, `utf8`,
- * `coroutine` and a safe `os` (`time`, `clock`, `date`, `difftime`).
+ * `coroutine` and a safe `os` (`time`, `clock`, `date`, `difftime`), plus the Lua 5.1 names
+ * ui-engine apps use (`unpack`, `loadstring`, ...; see `lua51.ts`).
  *
  * @example
  * ```ts
@@ -101,6 +103,7 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   chargeTableFunctions(vm, settings.maxStringBytes);
   installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
   runPrelude(vm);
+  installLua51Names(vm);
 }
 
 function openSafeOs(vm: LuaVm): void {
