@@ -17,6 +17,7 @@ import {
   toLua,
 } from "./fengari.ts";
 import { installLua51Names } from "./lua51.ts";
+import { installNumberFunctions, useExactNumbers } from "./numbers.ts";
 import { installPatternFunctions } from "./patterns.ts";
 import { guard, type LuaVm, noteNativeError } from "./vm.ts";
 
@@ -73,6 +74,7 @@ end
  */
 export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): void {
   const settings = { ...DEFAULT_SANDBOX_OPTIONS, ...options };
+  useExactNumbers(); // process-wide, before any chunk is compiled
   const L = vm.L;
   const libraries: [string, LuaCFunction][] = [
     ["_G", lualib.luaopen_base],
@@ -102,6 +104,7 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   capStringLength(vm);
   chargeTableFunctions(vm, settings.maxStringBytes);
   installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
+  installNumberFunctions(vm);
   runPrelude(vm);
   installLua51Names(vm);
 }

@@ -75,7 +75,7 @@ export function createApp(options: AppOptions): Hono {
 
   const page = async () => {
     if (site.htmlDir) {
-      const custom = await serveFile(site.htmlDir, "/index.html", site.root);
+      const custom = await serveFile(site.htmlDir, "/index.html");
       if (custom) return custom;
     }
     return new Response(builtinPage(), {
@@ -88,7 +88,7 @@ export function createApp(options: AppOptions): Hono {
     const first = path.split("/")[1] ?? "";
     if (SID_PATTERN.test(first)) return await page();
     if (site.htmlDir) {
-      const file = await serveFile(site.htmlDir, path, site.root);
+      const file = await serveFile(site.htmlDir, path);
       if (file) return file;
     }
     const asset = await options.assets?.(path);

@@ -62,25 +62,20 @@ export function safeJoin(root: string, urlPath: string): string | undefined {
 }
 
 /**
- * Serves one file from `root`, or returns `undefined` when there is none. A symbolic link is
- * followed when its real target stays inside `within` (the site folder; `root` by default).
+ * Serves one file from `root`, or returns `undefined` when there is none.
  *
  * @example
  * ```ts
  * import { serveFile } from "./static.ts";
- * const response = await serveFile("/srv/site/html", "/index.html", "/srv/site");
+ * const response = await serveFile("/srv/html", "/index.html");
  * ```
  */
-export async function serveFile(
-  root: string,
-  urlPath: string,
-  within: string = root,
-): Promise<Response | undefined> {
+export async function serveFile(root: string, urlPath: string): Promise<Response | undefined> {
   const path = safeJoin(root, urlPath);
   if (!path) return undefined;
   try {
     const real = await Deno.realPath(path);
-    const realRoot = await Deno.realPath(within);
+    const realRoot = await Deno.realPath(root);
     if (!real.startsWith(`${realRoot}/`)) return undefined;
     const info = await Deno.stat(real);
     if (!info.isFile) return undefined;

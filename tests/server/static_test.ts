@@ -157,17 +157,6 @@ Deno.test("serveFile", async (t) => {
       assert.equal(await response?.text(), "<h1>hi</h1>");
       assert.equal(await serveFile(`${base}/html-link`, "/leak.txt"), undefined);
     });
-    await t.step("with the site as the limit, a link elsewhere in the site is served", async () => {
-      const site = `${base}/outside`;
-      await Deno.mkdir(`${site}/html`);
-      await Deno.mkdir(`${site}/apps`);
-      await Deno.writeTextFile(`${site}/apps/app.js`, "app");
-      await Deno.symlink(`${site}/apps/app.js`, `${site}/html/app.js`);
-      await Deno.symlink(`${base}/secret.txt`, `${site}/html/leak.txt`);
-      assert.equal(await serveFile(`${site}/html`, "/app.js"), undefined, "html/ alone");
-      assert.equal(await (await serveFile(`${site}/html`, "/app.js", site))?.text(), "app");
-      assert.equal(await serveFile(`${site}/html`, "/leak.txt", site), undefined);
-    });
     await t.step("a missing root is undefined", async () => {
       assert.equal(await serveFile(`${base}/no-such-root`, "/index.html"), undefined);
     });
