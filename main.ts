@@ -2,25 +2,32 @@
  * Entry point: options → site → session manager → Hono app → `Deno.serve`; SIGINT and SIGTERM
  * shut the server down gracefully (see `src/server/start.ts`).
  *
- * Exit codes: 0 after `--help` or a graceful shutdown, 2 for a bad option or environment
- * variable (the message goes to stderr), 1 when shutdown overran its deadline, 130 or 143 when
- * a second SIGINT or SIGTERM cut it short.
+ * Exit codes: 0 after `--help`, `--version` or a graceful shutdown, 2 for a bad option or
+ * environment variable (the message goes to stderr), 1 when shutdown overran its deadline, 130
+ * or 143 when a second SIGINT or SIGTERM cut it short.
  *
  * @module
  */
-import { ConfigError, helpText, parseConfig } from "./src/config.ts";
+import { ConfigError, parseConfig } from "./src/config.ts";
+import { helpText } from "./src/help_text.ts";
 import { handleSignals } from "./src/server/signals.ts";
-import { startServer } from "./src/server/start.ts";
+import { startServer, VERSION } from "./src/server/start.ts";
 import { createLogger } from "./src/log.ts";
 
 if (import.meta.main) {
   try {
-    const config = parseConfig(Deno.args, (name) => Deno.env.get(name));
+    const notices: string[] = [];
+    const config = parseConfig(Deno.args, (name) => Deno.env.get(name), (m) => notices.push(m));
     if (config === "help") {
       console.log(helpText());
       Deno.exit(0);
     }
+    if (config === "version") {
+      console.log(`Lua UI session server ${VERSION}`);
+      Deno.exit(0);
+    }
     const log = createLogger({ level: config.logLevel });
+    for (const notice of notices) log.warn(notice);
     const server = await startServer(config, { log });
     handleSignals(server, { log });
   } catch (error) {

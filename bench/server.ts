@@ -23,7 +23,7 @@ if (import.meta.main) {
     console.error(`Error: ${error.message}`);
     Deno.exit(2);
   }
-  if (config === "help") Deno.exit(2);
+  if (typeof config !== "object") Deno.exit(2);
   const server = await startServer(config);
   console.log(JSON.stringify({ port: server.port }));
   const decoder = new TextDecoder();

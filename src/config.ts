@@ -2,8 +2,21 @@
  * Server configuration: command-line flags and environment variables, validated, merged over
  * defaults (SPEC 1 and 13). Flags win over environment variables.
  *
+ * ui-engine's command lines are accepted as they are: `serve` as a first word, `version` and
+ * `--version`, `-v` … `-vvvv`, Go's single-dash flags (`-port 8080`), Go durations (`1h30m`),
+ * `UI_PORT`, and its flags without a meaning here (see `ui_engine_cli.ts`).
+ *
  * @module
  */
+import { parseGoDuration } from "./duration.ts";
+import { closest } from "./suggest.ts";
+import {
+  type CompatFlag,
+  isVerbosityFlag,
+  UI_ENGINE_COMMANDS,
+  UI_ENGINE_FLAGS,
+  verbosityLevel,
+} from "./ui_engine_cli.ts";
 
 /**
  * Log levels, from the most to the least severe.
@@ -42,7 +55,7 @@ export interface Config {
   port: number;
   /** Interface to listen on. */
   host: string;
-  /** How long a session outlives its last connection, in milliseconds. */
+  /** How long a session outlives its last connection, in milliseconds; 0 is forever. */
   sessionTimeoutMs: number;
   /** Re-run changed Lua files and re-send changed viewdefs in live sessions. */
   hotload: boolean;
@@ -113,6 +126,8 @@ export interface OptionSpec {
   flag: string;
   /** The environment variable read when the flag is absent. */
   env: string;
+  /** Further variables read when `env` is unset (ui-engine's names). */
+  aliases?: readonly string[];
   kind: OptionKind;
   help: string;
   /** Placeholder for the value in `--help`. */
@@ -185,6 +200,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     key: "port",
     flag: "port",
     env: "PORT",
+    aliases: ["UI_PORT"],
     kind: "integer",
     value: "PORT",
     help: "TCP port (0: any free port)",
@@ -202,7 +218,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     flag: "session-timeout",
     env: "UI_SESSION_TIMEOUT",
     kind: "duration",
-    help: "how long a session outlives its last connection (e.g. 90s, 15m, 1h)",
+    help: "how long a session outlives its last connection (e.g. 90s, 15m, 1h30m; 0: forever)",
   },
   {
     key: "hotload",
@@ -230,7 +246,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     flag: "log-level",
     env: "UI_LOG_LEVEL",
     kind: "level",
-    help: `one of ${LOG_LEVELS.join(", ")} (-v is debug)`,
+    help: `one of ${LOG_LEVELS.join(", ")} (-v … -vvvv is debug)`,
   },
   {
     key: "maxFrameBytes",
@@ -345,106 +361,86 @@ export type EnvReader = (name: string) => string | undefined;
 
 /**
  * Parses flags and environment variables into a validated {@link Config}.
- * Returns `"help"` when `--help` was given.
+ * Returns `"help"` for `--help` and `"version"` for `--version` (or `help`/`version` as the first
+ * word). `notice` receives one line for each ui-engine flag accepted but ignored.
  *
  * @example
  * ```ts
  * import { parseConfig } from "./config.ts";
- * const config = parseConfig(["--port", "9000", "--hotload"], () => undefined);
+ * const config = parseConfig(["serve", "--port", "9000", "--hotload"], () => undefined);
  * // config.port === 9000, config.hotload === true
  * ```
  */
-export function parseConfig(args: readonly string[], env: EnvReader): Config | "help" {
+export function parseConfig(
+  args: readonly string[],
+  env: EnvReader,
+  notice: (message: string) => void = () => {},
+): Config | "help" | "version" {
   const config: Config = { ...DEFAULT_CONFIG };
   const set = (spec: OptionSpec, raw: string, source: string) => {
     (config as unknown as Record<string, unknown>)[spec.key] = convert(spec, raw, source);
   };
   for (const spec of CONFIG_OPTIONS) {
-    const raw = env(spec.env);
-    if (raw !== undefined && raw !== "") set(spec, raw, `environment variable ${spec.env}`);
+    const name = [spec.env, ...spec.aliases ?? []].find((name) => (env(name) ?? "") !== "");
+    if (name !== undefined) set(spec, env(name) as string, `environment variable ${name}`);
   }
-  for (let i = 0; i < args.length; i++) {
+  const verbosity = env("UI_VERBOSITY");
+  if (verbosity && !env("UI_LOG_LEVEL")) {
+    config.logLevel = verbosityLevel(Number(verbosity)) ?? config.logLevel;
+  }
+  for (const flag of UI_ENGINE_FLAGS) {
+    const raw = env(flag.env);
+    if (raw) report(flag, raw, `environment variable ${flag.env}`, notice);
+  }
+  let i = 0;
+  const first = args[0];
+  if (first === "serve") i = 1;
+  else if (first === "version") return "version";
+  else if (first === "help") return "help";
+  for (; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === "--help" || arg === "-h") return "help";
-    if (arg === "-v") {
+    if (["--help", "-h", "-help"].includes(arg)) return "help";
+    if (arg === "--version" || arg === "-version") return "version";
+    if (isVerbosityFlag(arg)) {
       config.logLevel = "debug";
       continue;
     }
-    if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument '${arg}'`);
-    const [name, inline] = splitOnce(arg.slice(2), "=");
+    if (!arg.startsWith("-") || arg === "-" || arg === "--") throw unexpected(arg, i);
+    // Go's flag package, which ui-engine uses, takes -port as well as --port.
+    const [name, inline] = splitOnce(arg.replace(/^--?/, ""), "=");
     const spec = CONFIG_OPTIONS.find((option) => option.flag === name);
-    if (!spec) throw new ConfigError(`Unknown option '--${name}'; see --help`);
-    if (spec.kind === "boolean" && inline === undefined) {
-      set(spec, "true", `--${name}`);
-      continue;
-    }
-    const raw = inline ?? args[++i];
+    const compat = UI_ENGINE_FLAGS.find((option) => option.flag === name);
+    if (!spec && !compat) throw unknownOption(arg.split("=")[0] as string, name);
+    const isBoolean = spec ? spec.kind === "boolean" : compat?.boolean;
+    const raw = isBoolean && inline === undefined ? "true" : inline ?? args[++i];
     if (raw === undefined) throw new ConfigError(`Option --${name} needs a value`);
-    set(spec, raw, `--${name}`);
+    if (spec) set(spec, raw, `--${name}`);
+    else report(compat as CompatFlag, raw, `--${name}`, notice);
   }
   return config;
 }
 
-/**
- * The `--help` text: every option with its environment variable and default.
- *
- * @example
- * ```ts
- * import { helpText } from "./config.ts";
- * console.log(helpText());
- * ```
- */
-export function helpText(): string {
-  const lines = [
-    "Usage: deno run --allow-net --allow-read --allow-env main.ts [options]",
-    "",
-    "Serves a Lua-driven web UI site (the embedded default app without --dir).",
-    "",
-    "Options. Each is also read from the environment variable shown; a flag wins over its",
-    "variable. Booleans take no value as flags (--hotload) and true/false, 1/0, yes/no or on/off",
-    "as variables or as --flag=VALUE.",
-    "",
-  ];
-  for (const spec of CONFIG_OPTIONS) {
-    const value = spec.kind === "boolean" ? "" : ` ${placeholder(spec)}`;
-    lines.push(`  --${spec.flag}${value}`);
-    lines.push(`      ${spec.help}`);
-    lines.push(`      env ${spec.env}; ${describeDefault(spec)}`);
-  }
-  lines.push("  -v");
-  lines.push("      same as --log-level debug");
-  lines.push("  -h, --help");
-  lines.push("      show this text and exit");
-  lines.push("");
-  lines.push("A bad value stops the server at start with a message on stderr and exit code 2.");
-  return lines.join("\n");
+function report(
+  flag: CompatFlag,
+  raw: string,
+  source: string,
+  notice: (message: string) => void,
+): void {
+  const message = flag.notice(raw, source);
+  if (message) notice(capitalize(message));
 }
 
-function placeholder(spec: OptionSpec): string {
-  if (spec.value) return spec.value;
-  switch (spec.kind) {
-    case "duration":
-      return "DURATION";
-    case "level":
-      return "LEVEL";
-    default:
-      return "N";
-  }
+function unexpected(arg: string, index: number): ConfigError {
+  const command = index === 0 ? closest(arg, UI_ENGINE_COMMANDS) : undefined;
+  const hint = command ? `; did you mean ${command}?` : "";
+  return new ConfigError(`Unexpected argument '${arg}'${hint}`);
 }
 
-function describeDefault(spec: OptionSpec): string {
-  if (spec.defaultHelp) return spec.defaultHelp;
-  const value = DEFAULT_CONFIG[spec.key];
-  if (value === undefined) return "default: the embedded app";
-  if (spec.kind === "duration") return `default: ${formatDuration(value as number)}`;
-  return `default: ${value}`;
-}
-
-function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
+function unknownOption(arg: string, name: string): ConfigError {
+  const flags = [...CONFIG_OPTIONS, ...UI_ENGINE_FLAGS].map((option) => option.flag);
+  const match = closest(name, [...flags, "help", "version"]);
+  const hint = match ? `did you mean --${match}?` : "see --help";
+  return new ConfigError(`Unknown option '${arg}'; ${hint}`);
 }
 
 function convert(spec: OptionSpec, raw: string, source: string): unknown {
@@ -494,23 +490,30 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
   }
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** The longest timer a JavaScript runtime keeps (2^31 - 1 ms, about 24.8 days). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Parses a duration such as `500ms`, `90s`, `15m` or `1h` (a bare number means seconds).
+ * Parses a duration as Go writes them: `500ms`, `90s`, `15m`, `1h30m`, `1.5h`, or a bare
+ * number of seconds; `0` is forever for the session timeout.
  *
  * @example
  * ```ts
  * import { parseDuration } from "./config.ts";
- * parseDuration("15m", "--session-timeout"); // 900000
+ * parseDuration("1h30m", "--session-timeout"); // 5400000
  * ```
  */
 export function parseDuration(raw: string, source: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
-  if (!match) {
-    throw new ConfigError(`${capitalize(source)} expects a duration like 90s or 15m, got '${raw}'`);
+  const ms = parseGoDuration(raw);
+  if (ms === undefined) {
+    throw new ConfigError(
+      `${capitalize(source)} expects a duration like 90s, 15m or 1h30m, got '${raw}'`,
+    );
   }
-  return Math.round(Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000));
+  if (ms > LONGEST_TIMER_MS) {
+    throw new ConfigError(`${capitalize(source)} is at most 596h (0 means forever), got '${raw}'`);
+  }
+  return ms;
 }
 
 /** One `--allowed-origins` entry as an origin (`scheme://host[:port]`, lower case). */

@@ -8,11 +8,13 @@ import {
   ConfigError,
   DEFAULT_CONFIG,
   type EnvReader,
-  helpText,
   LOG_LEVELS,
   parseConfig,
   parseDuration,
 } from "../src/config.ts";
+import { helpText } from "../src/help_text.ts";
+import { formatDuration, parseGoDuration } from "../src/duration.ts";
+import { closest, editDistance } from "../src/suggest.ts";
 
 const NO_ENV: EnvReader = () => undefined;
 
@@ -20,10 +22,10 @@ function env(values: Record<string, string>): EnvReader {
   return (name: string) => values[name];
 }
 
-function parse(args: string[], reader: EnvReader = NO_ENV): Config {
-  const config = parseConfig(args, reader);
-  assert.notEqual(config, "help");
-  return config as Config;
+function parse(args: string[], reader: EnvReader = NO_ENV, notices: string[] = []): Config {
+  const config = parseConfig(args, reader, (message) => notices.push(message));
+  assert.ok(typeof config === "object", `expected a configuration, got ${config}`);
+  return config;
 }
 
 function refuses(args: string[], pattern: RegExp, reader: EnvReader = NO_ENV): void {
@@ -125,6 +127,15 @@ Deno.test("session timeout durations", async (t) => {
     ["30", 30_000],
     ["2.5s", 2500],
     ["0.5m", 30_000],
+    ["1h30m", 5_400_000],
+    ["1.5h", 5_400_000],
+    ["2h45m30.5s", 9_930_500],
+    ["1m30s500ms", 90_500],
+    ["0", 0],
+    ["0s", 0],
+    ["100us", 1],
+    ["1500000000ns", 1500],
+    ["596h", 596 * 3_600_000],
   ];
   for (const [text, ms] of cases) {
     await t.step(`${text} is ${ms} ms`, () => {
@@ -135,13 +146,24 @@ Deno.test("session timeout durations", async (t) => {
   await t.step("spaces around are ignored", () => {
     assert.equal(parseDuration(" 5m ", "test"), 300_000);
   });
-  for (const bad of ["", "m", "5 m", "5d", "-5s", "1e3s", "five"]) {
+  for (
+    const bad of ["", "m", "5 m", "5d", "-5s", "1e3s", "five", "1h30", "h1", "1h 30m", "1..5s"]
+  ) {
     await t.step(`${JSON.stringify(bad)} is refused`, () => {
       assert.throws(() => parseDuration(bad, "--session-timeout"), ConfigError);
     });
   }
   await t.step("the message names the source", () => {
     refuses(["--session-timeout", "soon"], /--session-timeout.*soon/);
+  });
+  await t.step("past the longest timer is refused, not wrapped to at once", () => {
+    refuses(["--session-timeout", "597h"], /at most 596h/);
+    refuses(["--session-timeout", "100000h"], /at most 596h/);
+  });
+  await t.step("formatDuration and parseGoDuration agree", () => {
+    for (const ms of [0, 500, 90_000, 900_000, 3_600_000, 5_400_000]) {
+      assert.equal(parseGoDuration(formatDuration(ms)), ms, formatDuration(ms));
+    }
   });
 });
 
@@ -208,7 +230,24 @@ Deno.test("bad flags", async (t) => {
   await t.step("an unknown option", () => refuses(["--nope"], /Unknown option '--nope'/));
   await t.step("a positional argument", () => refuses(["site"], /Unexpected argument 'site'/));
   await t.step("a single-dash option other than -v and -h", () => {
-    refuses(["-x"], /Unexpected argument/);
+    refuses(["-x"], /Unknown option '-x'; see --help/);
+  });
+  await t.step("an unknown option names the closest one", () => {
+    refuses(["--prot", "80"], /Unknown option '--prot'; did you mean --port\?/);
+    refuses(["--hotlaod"], /did you mean --hotload\?/);
+    refuses(
+      ["--session-timout=1h"],
+      /Unknown option '--session-timout'; did you mean --session-timeout\?/,
+    );
+    refuses(["--session", "1h"], /did you mean --session-timeout\?/);
+    refuses(["--verison"], /did you mean --version\?/);
+    refuses(["--sockett", "x"], /did you mean --socket\?/);
+    refuses(["-lua-pth", "x"], /Unknown option '-lua-pth'; did you mean --lua-path\?/);
+    refuses(["--zzzzzz"], /Unknown option '--zzzzzz'; see --help/);
+  });
+  await t.step("a misspelt first word names the command", () => {
+    refuses(["srve"], /Unexpected argument 'srve'; did you mean serve\?/);
+    refuses(["serve", "serve"], /Unexpected argument 'serve'$/);
   });
   await t.step("a missing value", () => refuses(["--port"], /needs a value/));
   await t.step("integers must be whole, non-negative numbers", () => {
@@ -233,6 +272,115 @@ Deno.test("bad flags", async (t) => {
   });
 });
 
+Deno.test("ui-engine command lines", async (t) => {
+  await t.step("serve as the first word starts the server", () => {
+    assert.deepEqual(parse(["serve"]), DEFAULT_CONFIG);
+    assert.equal(parse(["serve", "--port", "9000"]).port, 9000);
+  });
+  await t.step("version and --version print the version", () => {
+    assert.equal(parseConfig(["version"], NO_ENV), "version");
+    assert.equal(parseConfig(["--version"], NO_ENV), "version");
+    assert.equal(parseConfig(["serve", "--port", "1", "--version"], NO_ENV), "version");
+    assert.equal(parseConfig(["-version"], NO_ENV), "version");
+    assert.equal(parseConfig(["help"], NO_ENV), "help");
+  });
+  await t.step("-v to -vvvv, repeated or not, are debug", () => {
+    for (const flag of ["-v", "-vv", "-vvv", "-vvvv"]) {
+      assert.equal(parse(["--log-level", "warn", flag]).logLevel, "debug", flag);
+    }
+    assert.equal(parse(["-v", "-v", "-v"]).logLevel, "debug");
+    assert.equal(parse(["serve", "-vv", "--log-level", "error"]).logLevel, "error", "later wins");
+  });
+  await t.step("UI_VERBOSITY above 0 is debug unless UI_LOG_LEVEL says otherwise", () => {
+    assert.equal(parse([], env({ UI_VERBOSITY: "2" })).logLevel, "debug");
+    assert.equal(parse([], env({ UI_VERBOSITY: "0" })).logLevel, "info");
+    assert.equal(parse([], env({ UI_VERBOSITY: "2", UI_LOG_LEVEL: "warn" })).logLevel, "warn");
+  });
+  await t.step("Go's single-dash flags", () => {
+    const config = parse([
+      "-port",
+      "9001",
+      "-dir=/srv/site",
+      "-hotload",
+      "-session-timeout",
+      "1h30m",
+    ]);
+    assert.equal(config.port, 9001);
+    assert.equal(config.dir, "/srv/site");
+    assert.equal(config.hotload, true);
+    assert.equal(config.sessionTimeoutMs, 5_400_000);
+  });
+  await t.step("UI_PORT is read; PORT wins when both are set", () => {
+    assert.equal(parse([], env({ UI_PORT: "9100" })).port, 9100);
+    assert.equal(parse([], env({ UI_PORT: "9100", PORT: "9200" })).port, 9200);
+    assert.equal(parse(["--port", "9300"], env({ UI_PORT: "9100" })).port, 9300);
+    refuses([], /Environment variable UI_PORT expects a whole number/, env({ UI_PORT: "x" }));
+  });
+  await t.step("--session-timeout 0 is forever", () => {
+    assert.equal(parse(["--session-timeout", "0"]).sessionTimeoutMs, 0);
+    assert.equal(parse([], env({ UI_SESSION_TIMEOUT: "0s" })).sessionTimeoutMs, 0);
+  });
+  await t.step("--socket is a no-op with one notice", () => {
+    const notices: string[] = [];
+    assert.deepEqual(parse(["--socket", "/tmp/ui.sock"], NO_ENV, notices), DEFAULT_CONFIG);
+    assert.deepEqual(notices, ["--socket is ignored: this server has no backend socket API"]);
+    const fromEnv: string[] = [];
+    parse([], env({ UI_SOCKET: "/tmp/ui.sock" }), fromEnv);
+    assert.equal(fromEnv.length, 1);
+    assert.match(fromEnv[0] as string, /^Environment variable UI_SOCKET is ignored/);
+  });
+  await t.step("--lua is accepted; --lua=false is ignored with a notice", () => {
+    const notices: string[] = [];
+    assert.deepEqual(parse(["--lua", "--lua=true", "-lua"], NO_ENV, notices), DEFAULT_CONFIG);
+    assert.deepEqual(notices, []);
+    parse(["--lua=false"], NO_ENV, notices);
+    assert.deepEqual(notices, ["--lua=false is ignored: this server always runs the site's Lua"]);
+  });
+  await t.step("--lua takes no value: the next argument stays an option", () => {
+    assert.equal(parse(["--lua", "--port", "9400"]).port, 9400);
+  });
+  await t.step("--lua-path lua/ is what happens anyway; another folder gets a notice", () => {
+    const notices: string[] = [];
+    parse(["--lua-path", "lua/", "--lua-path=lua", "--lua-path", "./lua/"], NO_ENV, notices);
+    assert.deepEqual(notices, []);
+    parse(["--lua-path", "scripts"], NO_ENV, notices);
+    assert.equal(notices.length, 1);
+    assert.match(
+      String(notices[0]),
+      /^--lua-path scripts is ignored: Lua files come from the site's lua\//,
+    );
+    refuses(["--lua-path"], /--lua-path needs a value/);
+  });
+  await t.step("a whole ui-engine command line", () => {
+    const notices: string[] = [];
+    const config = parse(
+      ["serve", "--dir", "demo", "--port", "8080", "-vvv", "--socket", "/tmp/ui.sock", "--lua"],
+      env({ UI_SESSION_TIMEOUT: "1h30m" }),
+      notices,
+    );
+    assert.equal(config.dir, "demo");
+    assert.equal(config.port, 8080);
+    assert.equal(config.logLevel, "debug");
+    assert.equal(config.sessionTimeoutMs, 5_400_000);
+    assert.equal(notices.length, 1);
+  });
+});
+
+Deno.test("suggestions", async (t) => {
+  await t.step("edit distance counts a swap of neighbours as one edit", () => {
+    assert.equal(editDistance("prot", "port"), 1);
+    assert.equal(editDistance("", "abc"), 3);
+    assert.equal(editDistance("kitten", "sitting"), 3);
+    assert.equal(editDistance("same", "same"), 0);
+  });
+  await t.step("closest needs a likely typo or a prefix", () => {
+    assert.equal(closest("prot", ["port", "host"]), "port");
+    assert.equal(closest("max-session", ["max-sessions", "max-messages"]), "max-sessions");
+    assert.equal(closest("ab", ["port"]), undefined);
+    assert.equal(closest("qqqq", ["port"]), undefined);
+  });
+});
+
 Deno.test("helpText", async (t) => {
   const text = helpText();
   await t.step("lists every flag and its variable", () => {
@@ -248,6 +396,13 @@ Deno.test("helpText", async (t) => {
   await t.step("mentions -v and --help", () => {
     assert.match(text, /-v/);
     assert.match(text, /--help/);
+  });
+  await t.step("mentions --version and the ui-engine flags", () => {
+    assert.match(text, /--version/);
+    assert.match(text, /-vvvv/);
+    for (const flag of [/--socket PATH/, /--lua\n/, /--lua-path PATH/, /UI_PORT/, /serve/]) {
+      assert.match(text, flag);
+    }
   });
 });
 

@@ -17,6 +17,8 @@ import {
   toLua,
 } from "./fengari.ts";
 import { capStringOperands } from "./fengari_internals.ts";
+import { installLua51Names } from "./lua51.ts";
+import { installNumberFunctions, useExactNumbers } from "./numbers.ts";
 import { installPatternFunctions } from "./patterns.ts";
 import { guard, type LuaVm, noteNativeError } from "./vm.ts";
 
@@ -59,7 +61,8 @@ end
 
 /**
  * Opens the sandboxed libraries in a fresh VM: `base`, `table`, `string`, `math`, `utf8`,
- * `coroutine` and a safe `os` (`time`, `clock`, `date`, `difftime`).
+ * `coroutine` and a safe `os` (`time`, `clock`, `date`, `difftime`), plus the Lua 5.1 names
+ * ui-engine apps use (`unpack`, `loadstring`, ...; see `lua51.ts`).
  *
  * @example
  * ```ts
@@ -72,6 +75,7 @@ end
  */
 export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): void {
   const settings = { ...DEFAULT_SANDBOX_OPTIONS, ...options };
+  useExactNumbers(); // process-wide, before any chunk is compiled
   const L = vm.L;
   const libraries: [string, LuaCFunction][] = [
     ["_G", lualib.luaopen_base],
@@ -101,7 +105,9 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   capStringOperands(MAX_STRING_OPERAND, noteNativeError);
   chargeTableFunctions(vm, settings.maxStringBytes);
   installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
+  installNumberFunctions(vm);
   runPrelude(vm);
+  installLua51Names(vm);
 }
 
 function openSafeOs(vm: LuaVm): void {

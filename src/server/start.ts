@@ -116,7 +116,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const site = await openSite(config);
+  const site = await openSite(config, log);
   const store = await openStore(config);
   const secret = config.secret ?? await sharedSecret(store, log) ?? randomSecret();
   const persistence = store && createPersistence({
@@ -250,9 +250,9 @@ async function sharedSecret(
 /** The store namespace of the server's own values (apps use their own). */
 const SERVER_NAMESPACE = "server";
 
-async function openSite(config: Config): Promise<Site> {
+async function openSite(config: Config, log: Logger): Promise<Site> {
   try {
-    return await loadSite(config.dir ?? EMBEDDED_SITE);
+    return await loadSite(config.dir ?? EMBEDDED_SITE, { warn: (message) => log.warn(message) });
   } catch (error) {
     throw new ConfigError(`Cannot load the site: ${(error as Error)?.message ?? error}`);
   }

@@ -373,6 +373,7 @@ export class SessionManager {
   }
 
   #scheduleExpiry(entry: Entry): void {
+    if (this.#options.sessionTimeoutMs === 0) return; // 0 is forever, as in ui-engine
     entry.expiry = setTimeout(() => {
       if (entry.connection || this.#entries.get(entry.sid) !== entry) return;
       this.#entries.delete(entry.sid);

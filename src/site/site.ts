@@ -2,6 +2,10 @@
  * A site (SPEC 1): its Lua files and viewdefs, read into memory at start so that Lua never waits
  * on the file system, and the folder its static `html/` files are served from.
  *
+ * Symbolic links are followed (files and folders, as ui-engine does: its demo's `lua/main.lua`
+ * is a link to an app) when their real target stays inside the site folder; a link that leaves
+ * it is refused with one log line, so a site cannot expose files from elsewhere.
+ *
  * @module
  */
 import { ViewdefStore } from "../viewdefs/store.ts";
@@ -23,29 +27,48 @@ export interface Site {
 export const EMBEDDED_SITE = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 /**
- * Loads a site folder: `lua/**.lua`, `viewdefs/**.html`, and notes `html/`.
+ * Options of {@link loadSite}.
+ *
+ * @example
+ * ```ts
+ * import type { LoadSiteOptions } from "./site.ts";
+ * const options: LoadSiteOptions = { warn: (message) => console.warn(message) };
+ * ```
+ */
+export interface LoadSiteOptions {
+  /** Receives one line per refused symbolic link; nothing by default. */
+  warn: (message: string) => void;
+}
+
+/**
+ * Loads a site folder: `lua/**.lua`, `viewdefs/**.html`, and notes `html/`, following symbolic
+ * links that stay inside the site.
  *
  * @example
  * ```ts
  * import { EMBEDDED_SITE, loadSite } from "./site.ts";
- * const site = await loadSite(EMBEDDED_SITE);
+ * const site = await loadSite(EMBEDDED_SITE, { warn: console.warn });
  * site.lua.has("main.lua"); // true
  * ```
  */
-export async function loadSite(dir: string): Promise<Site> {
+export async function loadSite(
+  dir: string,
+  options: Partial<LoadSiteOptions> = {},
+): Promise<Site> {
   const info = await statOrUndefined(dir);
   if (!info?.isDirectory) throw new Error(`Site folder '${dir}' does not exist`);
   const root = await Deno.realPath(dir);
+  const within = { root, warn: options.warn ?? (() => {}) };
   const lua = new Map<string, string>();
-  for (const file of await listFiles(`${root}/lua`, ".lua")) {
-    lua.set(file, await Deno.readTextFile(`${root}/lua/${file}`));
+  for (const [file, real] of await findFiles(`${root}/lua`, ".lua", within)) {
+    lua.set(file, await Deno.readTextFile(real));
   }
   if (!lua.has("main.lua")) throw new Error(`Site '${dir}' has no lua/main.lua`);
   const viewdefs = new ViewdefStore(BUILTIN_VIEWDEFS);
-  for (const file of await listFiles(`${root}/viewdefs`, ".html")) {
-    viewdefs.set(viewdefKey(file), await Deno.readTextFile(`${root}/viewdefs/${file}`));
+  for (const [file, real] of await findFiles(`${root}/viewdefs`, ".html", within)) {
+    viewdefs.set(viewdefKey(file), await Deno.readTextFile(real));
   }
-  const html = await statOrUndefined(`${root}/html`);
+  const html = await insideSite(`${root}/html`, within);
   return { root, lua, viewdefs, htmlDir: html?.isDirectory ? `${root}/html` : undefined };
 }
 
@@ -63,19 +86,117 @@ export function viewdefKey(file: string): string {
   return name.endsWith(".html") ? name.slice(0, -5) : name;
 }
 
-/** Files under a folder with an ending, as relative paths with `/`; none if it is missing. */
-export async function listFiles(dir: string, ending: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (relative: string) => {
-    const absolute = relative ? `${dir}/${relative}` : dir;
-    for await (const entry of Deno.readDir(absolute)) {
+/** Where links may lead (the site's real path) and where refusals are reported. */
+interface Confinement {
+  root: string;
+  warn: (message: string) => void;
+}
+
+/**
+ * Files under a folder with an ending, as relative paths with `/`; none if it is missing.
+ * Symbolic links are followed when they stay inside `within.root` (all of `dir` when omitted).
+ *
+ * @example
+ * ```ts
+ * import { listFiles } from "./site.ts";
+ * const files = await listFiles("/srv/site/lua", ".lua"); // ["a/b.lua", "main.lua"]
+ * ```
+ */
+export async function listFiles(
+  dir: string,
+  ending: string,
+  within?: Partial<Confinement>,
+): Promise<string[]> {
+  const root = within?.root ?? await realPathOrUndefined(dir);
+  if (root === undefined) return [];
+  const found = await findFiles(dir, ending, { root, warn: within?.warn ?? (() => {}) });
+  return [...found.keys()];
+}
+
+/** Relative path → real path of each file under `dir` with the ending, sorted by relative path. */
+async function findFiles(
+  dir: string,
+  ending: string,
+  within: Confinement,
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  // The real folders on the current walk: a link back to one of them is a loop.
+  const open = new Set<string>();
+  const walk = async (relative: string, real: string) => {
+    open.add(real);
+    for await (const entry of Deno.readDir(real)) {
       const path = relative ? `${relative}/${entry.name}` : entry.name;
-      if (entry.isDirectory) await walk(path);
-      else if (entry.isFile && entry.name.endsWith(ending)) found.push(path);
+      let target = `${real}/${entry.name}`;
+      let isDirectory = entry.isDirectory;
+      let isFile = entry.isFile;
+      if (entry.isSymlink) {
+        const info = await insideSite(target, within, `${dir}/${path}`);
+        if (!info) continue;
+        target = info.real;
+        isDirectory = info.isDirectory;
+        isFile = info.isFile;
+      }
+      if (isDirectory) {
+        if (open.has(target)) {
+          within.warn(`Skipping ${dir}/${path}: a symbolic link loop`);
+          continue;
+        }
+        await walk(path, target);
+      } else if (isFile && entry.name.endsWith(ending)) found.set(path, target);
     }
+    open.delete(real);
   };
-  if ((await statOrUndefined(dir))?.isDirectory) await walk("");
-  return found.sort();
+  const start = await insideSite(dir, within);
+  if (start?.isDirectory) await walk("", start.real);
+  return new Map([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The real path and kind of `path` when it exists and resolves inside the site; a path whose
+ * links lead out of the site, or form a loop, is refused with a log line.
+ */
+async function insideSite(
+  path: string,
+  within: Confinement,
+  shown = path,
+): Promise<{ real: string; isDirectory: boolean; isFile: boolean } | undefined> {
+  let real: string;
+  try {
+    real = await Deno.realPath(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      if ((await lstatOrUndefined(path))?.isSymlink) {
+        within.warn(`Skipping ${shown}: a symbolic link to nothing`);
+      }
+      return undefined;
+    }
+    // ELOOP and friends: a link cycle the operating system gave up on.
+    within.warn(`Skipping ${shown}: ${(error as Error)?.message ?? error}`);
+    return undefined;
+  }
+  if (real !== within.root && !real.startsWith(`${within.root}/`)) {
+    within.warn(`Refusing ${shown}: its symbolic link leads out of the site, to ${real}`);
+    return undefined;
+  }
+  const info = await Deno.stat(real);
+  return { real, isDirectory: info.isDirectory, isFile: info.isFile };
+}
+
+async function realPathOrUndefined(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.realPath(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {

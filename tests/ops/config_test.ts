@@ -3,15 +3,11 @@
  * behaviour runs `main.ts` as a real process.
  */
 import assert from "node:assert/strict";
-import {
-  CONFIG_OPTIONS,
-  ConfigError,
-  DEFAULT_CONFIG,
-  helpText,
-  parseConfig,
-} from "../../src/config.ts";
+import { CONFIG_OPTIONS, ConfigError, DEFAULT_CONFIG, parseConfig } from "../../src/config.ts";
+import { helpText } from "../../src/help_text.ts";
+import { VERSION } from "../../src/server/start.ts";
 import { startTestServer, TestClient } from "../support/ws_client.ts";
-import { runMain } from "./process.ts";
+import { runMain, spawnMain } from "./process.ts";
 
 const noEnv = () => undefined;
 
@@ -34,6 +30,8 @@ const DOCUMENTED = [
   ["--secret", "UI_SECRET"],
   ["--allowed-origins", "UI_ALLOWED_ORIGINS"],
   ["--csp", "UI_CSP"],
+  ["--session-store", "UI_SESSION_STORE"],
+  ["--snapshot-delay", "UI_SNAPSHOT_DELAY"],
 ] as const;
 
 Deno.test("main.ts --help", async (t) => {
@@ -52,7 +50,8 @@ Deno.test("main.ts --help", async (t) => {
       assert.ok(block.includes(option.env), `${option.env} missing for --${option.flag}`);
       assert.match(block, /default: \S+/, `no default for --${option.flag}`);
     }
-    assert.match(stdout, /^ {2}-v$/m);
+    assert.match(stdout, /^ {2}-v, -vv, -vvv, -vvvv$/m);
+    assert.match(stdout, /^ {2}--version$/m);
     assert.match(stdout, /^ {2}-h, --help$/m);
   });
 
@@ -98,7 +97,7 @@ Deno.test("main.ts refuses bad values with exit code 2 and a message on stderr",
     assert.equal(code, 2);
     assert.match(
       stderr,
-      /Error: Environment variable UI_SESSION_TIMEOUT expects a duration like 90s or 15m, got 'bad'/,
+      /Error: Environment variable UI_SESSION_TIMEOUT expects a duration like 90s, 15m or 1h30m, got 'bad'/,
     );
   });
 
@@ -111,7 +110,7 @@ Deno.test("main.ts refuses bad values with exit code 2 and a message on stderr",
   await t.step("an unknown flag", async () => {
     const { code, stderr } = await runMain(["--prot", "80"]);
     assert.equal(code, 2);
-    assert.match(stderr, /Unknown option '--prot'; see --help/);
+    assert.match(stderr, /Unknown option '--prot'; did you mean --port\?/);
   });
 
   await t.step("a site folder that does not exist", async () => {
@@ -151,7 +150,7 @@ Deno.test("parseConfig", async (t) => {
       UI_MAX_SESSIONS: "5",
     };
     const config = parseConfig([], (name) => env[name]);
-    assert.ok(config !== "help");
+    assert.ok(typeof config === "object");
     assert.equal(config.port, 9000);
     assert.equal(config.host, "127.0.0.1");
     assert.equal(config.sessionTimeoutMs, 90_000);
@@ -163,7 +162,7 @@ Deno.test("parseConfig", async (t) => {
   await t.step("lets flags win over variables", () => {
     const env: Record<string, string> = { PORT: "9000", UI_DEBUG: "true" };
     const config = parseConfig(["--port=9001", "--debug=false", "-v"], (name) => env[name]);
-    assert.ok(config !== "help");
+    assert.ok(typeof config === "object");
     assert.equal(config.port, 9001);
     assert.equal(config.debug, false);
     assert.equal(config.logLevel, "debug");
@@ -171,7 +170,7 @@ Deno.test("parseConfig", async (t) => {
 
   await t.step("reads durations", () => {
     const config = parseConfig(["--session-timeout", "1h"], noEnv);
-    assert.ok(config !== "help");
+    assert.ok(typeof config === "object");
     assert.equal(config.sessionTimeoutMs, 3_600_000);
   });
 
@@ -210,5 +209,61 @@ Deno.test("configured limits reach the sessions", async (t) => {
   } finally {
     await client.close();
     await server.shutdown();
+  }
+});
+
+Deno.test("ui-engine command lines", async (t) => {
+  for (const args of [["version"], ["--version"], ["serve", "--version"]]) {
+    await t.step(`${args.join(" ")} prints the version and exits 0`, async () => {
+      const { code, stdout, stderr } = await runMain(args);
+      assert.equal(code, 0);
+      assert.equal(stdout.trim(), `Lua UI session server ${VERSION}`);
+      assert.equal(stderr, "");
+    });
+  }
+
+  await t.step(
+    "serve with ui-engine's flags gets as far as the site, with one notice",
+    async () => {
+      const { code, stdout, stderr } = await runMain(
+        ["serve", "-vvvv", "--lua", "--socket", "/tmp/ui.sock", "--dir", "/no/such/site"],
+        { UI_PORT: "0" },
+      );
+      assert.equal(code, 2);
+      const notices = (stdout + stderr).split("\n").filter((line) => line.includes("--socket"));
+      assert.equal(notices.length, 1, stdout + stderr);
+      assert.match(notices[0] as string, /^WARN .*--socket is ignored: this server has no backend/);
+      assert.match(stderr, /Cannot load the site/);
+    },
+  );
+
+  await t.step("a server starts with -vv and ui-engine's flags, and logs at debug", async () => {
+    const server = await spawnMain(["-vv", "--lua-path", "scripts", "--session-timeout", "1h30m"]);
+    try {
+      await server.waitForLine(/WARN .*--lua-path scripts is ignored/);
+      const options = await server.waitForLine(/DEBUG .*Options: /);
+      assert.match(options, /"sessionTimeoutMs":5400000/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+Deno.test("--session-timeout 0 keeps an idle session forever", async (t) => {
+  for (const [timeout, kept] of [[0, true], [30, false]] as const) {
+    await t.step(
+      `${timeout} ms ${kept ? "keeps" : "drops"} a session without connections`,
+      async () => {
+        const server = await startTestServer({ sessionTimeoutMs: timeout });
+        try {
+          const client = await TestClient.connect(server);
+          await client.close();
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          assert.equal(server.manager.sessionCount, kept ? 1 : 0);
+        } finally {
+          await server.shutdown();
+        }
+      },
+    );
   }
 });

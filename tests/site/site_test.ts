@@ -103,13 +103,114 @@ Deno.test("loadSite", async (t) => {
       await assert.rejects(loadSite(dir), /no lua\/main\.lua/);
     });
   });
-  await t.step("symbolic links are not followed out of lua/", async () => {
+  await t.step("symbolic links inside the site are followed, files and folders", async () => {
     await withTempDir(async (dir) => {
-      await write(dir, { "site/lua/main.lua": "", "outside/secret.lua": "return 'secret'" });
+      await write(dir, {
+        "lua/contact.lua": "-- contact",
+        "apps/tasks/app.lua": "-- tasks",
+        "apps/tasks/viewdefs/Task.list-item.html": "<template>task</template>",
+        "apps/lib/util.lua": "return 'util'",
+        "shared/Note.DEFAULT.html": "<template>note</template>",
+      });
+      await Deno.symlink("contact.lua", `${dir}/lua/main.lua`);
+      await Deno.symlink("../apps/tasks/app.lua", `${dir}/lua/tasks.lua`);
+      await Deno.symlink(`${dir}/apps/lib`, `${dir}/lua/lib`);
+      await Deno.mkdir(`${dir}/viewdefs`);
+      await Deno.symlink(
+        "../apps/tasks/viewdefs/Task.list-item.html",
+        `${dir}/viewdefs/Task.list-item.html`,
+      );
+      await Deno.symlink("../shared", `${dir}/viewdefs/shared`);
+      const warnings: string[] = [];
+      const site = await loadSite(dir, { warn: (message) => warnings.push(message) });
+      assert.deepEqual([...site.lua.keys()], [
+        "contact.lua",
+        "lib/util.lua",
+        "main.lua",
+        "tasks.lua",
+      ]);
+      assert.equal(site.lua.get("main.lua"), "-- contact");
+      assert.equal(site.lua.get("tasks.lua"), "-- tasks");
+      assert.equal(site.lua.get("lib/util.lua"), "return 'util'");
+      assert.equal(site.viewdefs.get("Task.list-item"), "<template>task</template>");
+      assert.equal(site.viewdefs.get("Note.DEFAULT"), "<template>note</template>");
+      assert.deepEqual(warnings, []);
+    });
+  });
+  await t.step("symbolic links leaving the site are refused, one log line each", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, {
+        "site/lua/main.lua": "",
+        "outside/secret.lua": "return 'secret'",
+        "outside/Secret.DEFAULT.html": "<template>secret</template>",
+      });
       await Deno.symlink(`${dir}/outside/secret.lua`, `${dir}/site/lua/secret.lua`);
       await Deno.symlink(`${dir}/outside`, `${dir}/site/lua/linked`);
-      const site = await loadSite(`${dir}/site`);
+      await Deno.mkdir(`${dir}/site/viewdefs`);
+      await Deno.symlink("../../outside/Secret.DEFAULT.html", `${dir}/site/viewdefs/S.html`);
+      await Deno.symlink(`${dir}/outside`, `${dir}/site/html`);
+      const warnings: string[] = [];
+      const site = await loadSite(`${dir}/site`, { warn: (message) => warnings.push(message) });
       assert.deepEqual([...site.lua.keys()], ["main.lua"]);
+      assert.equal(site.viewdefs.get("S"), undefined);
+      assert.equal(site.htmlDir, undefined);
+      assert.equal(warnings.length, 4, warnings.join("\n"));
+      for (const name of ["lua/secret.lua", "lua/linked", "viewdefs/S.html", "site/html"]) {
+        const lines = warnings.filter((line) => line.includes(name));
+        assert.equal(lines.length, 1, `${name}: ${warnings.join("\n")}`);
+        assert.match(lines[0] as string, /^Refusing .*leads out of the site/);
+      }
+    });
+  });
+  await t.step("a lua/main.lua linking out of the site is refused", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, { "site/lua/other.lua": "", "outside/main.lua": "" });
+      await Deno.symlink(`${dir}/outside/main.lua`, `${dir}/site/lua/main.lua`);
+      await assert.rejects(loadSite(`${dir}/site`), /no lua\/main\.lua/);
+    });
+  });
+  await t.step("a site whose lua/ folder is a link inside the site loads", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, { "src/main.lua": "-- main" });
+      await Deno.symlink("src", `${dir}/lua`);
+      assert.equal((await loadSite(dir)).lua.get("main.lua"), "-- main");
+    });
+  });
+  await t.step("a site reached through a link resolves links against its real folder", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, { "real/lua/a.lua": "-- a" });
+      await Deno.symlink("a.lua", `${dir}/real/lua/main.lua`);
+      await Deno.symlink(`${dir}/real`, `${dir}/alias`);
+      const site = await loadSite(`${dir}/alias`);
+      assert.equal(site.root, `${dir}/real`);
+      assert.equal(site.lua.get("main.lua"), "-- a");
+    });
+  });
+  await t.step("symbolic link loops end with a log line", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, { "lua/main.lua": "", "lua/a/x.lua": "" });
+      await Deno.symlink("..", `${dir}/lua/a/up`);
+      await Deno.symlink("self", `${dir}/lua/self`);
+      await Deno.symlink("pong", `${dir}/lua/ping`);
+      await Deno.symlink("ping", `${dir}/lua/pong`);
+      const warnings: string[] = [];
+      const site = await loadSite(dir, { warn: (message) => warnings.push(message) });
+      assert.deepEqual([...site.lua.keys()], ["a/x.lua", "main.lua"]);
+      assert.equal(warnings.length, 4, warnings.join("\n"));
+      assert.ok(warnings.some((line) => /lua\/a\/up: a symbolic link loop/.test(line)));
+      for (const name of ["lua/self", "lua/ping", "lua/pong"]) {
+        assert.ok(warnings.some((line) => line.includes(name)), name);
+      }
+    });
+  });
+  await t.step("a dangling link is skipped with a log line", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, { "lua/main.lua": "" });
+      await Deno.symlink("gone.lua", `${dir}/lua/dangling.lua`);
+      const warnings: string[] = [];
+      const site = await loadSite(dir, { warn: (message) => warnings.push(message) });
+      assert.deepEqual([...site.lua.keys()], ["main.lua"]);
+      assert.match(warnings.join("\n"), /dangling\.lua: a symbolic link to nothing/);
     });
   });
   await t.step("the embedded default app loads", async () => {
@@ -135,5 +236,18 @@ Deno.test("listFiles", async (t) => {
   });
   await t.step("a missing folder has no files", async () => {
     assert.deepEqual(await listFiles("/no/such/folder", ".lua"), []);
+  });
+  await t.step("links stay inside the folder listed", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, { "list/a.lua": "", "other/b.lua": "" });
+      await Deno.symlink("a.lua", `${dir}/list/c.lua`);
+      await Deno.symlink("../other/b.lua", `${dir}/list/b.lua`);
+      assert.deepEqual(await listFiles(`${dir}/list`, ".lua"), ["a.lua", "c.lua"]);
+      assert.deepEqual(await listFiles(`${dir}/list`, ".lua", { root: dir }), [
+        "a.lua",
+        "b.lua",
+        "c.lua",
+      ]);
+    });
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * The Lua 5.1 library names ui-engine apps use (ui-engine runs gopher-lua, a Lua 5.1), added to
+ * the 5.3 sandbox so that those apps run unchanged: `unpack`, `loadstring`, `table.getn`,
+ * `table.maxn`, `math.pow`, `math.mod`, `string.gfind` and `package.loaded`.
+ *
+ * They are written in Lua over the sandbox's own functions, so they keep its rules: `loadstring`
+ * goes through the text-only `load`, `unpack` through the charged `table.unpack`, `string.gfind`
+ * through the capped `string.gmatch`, and every loop runs under the instruction budget.
+ *
+ * @module
+ */
+import type { LuaVm } from "./vm.ts";
+
+// `package.loaded` is a fresh table of the opened libraries: fengari's own registry of loaded
+// modules holds the full `os` (with `exit` and `execute`), which must stay out of reach.
+const LUA51 = `
+local type, error, tostring, next, rawlen, load = type, error, tostring, next, rawlen, load
+local function expect(value, kind, position, name)
+  if type(value) ~= kind then
+    error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
+      position, name, kind, value == nil and "no value" or type(value)), 3)
+  end
+end
+unpack = table.unpack
+loadstring = function(text, name)
+  expect(text, "string", 1, "loadstring")
+  return load(text, name or text, "t")
+end
+table.getn = function(t)
+  expect(t, "table", 1, "getn")
+  return rawlen(t)
+end
+table.maxn = function(t)
+  expect(t, "table", 1, "maxn")
+  local max = 0
+  for key in next, t do
+    if type(key) == "number" and key > max then max = key end
+  end
+  return max
+end
+math.pow = function(x, y)
+  expect(x, "number", 1, "pow")
+  expect(y, "number", 2, "pow")
+  return x ^ y
+end
+math.mod = math.fmod
+string.gfind = string.gmatch
+package = {loaded = {
+  _G = _G, table = table, string = string, math = math, utf8 = utf8, coroutine = coroutine,
+  os = os,
+}}
+package.loaded.package = package
+`;
+
+/**
+ * Adds the Lua 5.1 names to a sandboxed VM (after `openSandbox` has opened the libraries).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { openSandbox } from "./sandbox.ts";
+ * const vm = new LuaVm();
+ * openSandbox(vm); // adds the Lua 5.1 names itself
+ * vm.evaluate("return unpack({1, 2})"); // { ok: true, values: [1, 2] }
+ * ```
+ */
+export function installLua51Names(vm: LuaVm): void {
+  vm.beginEntry();
+  const result = vm.evaluate(LUA51, "=lua51");
+  if (!result.ok) throw new Error(`Lua 5.1 names failed: ${result.failure.description}`);
+}
