@@ -16,6 +16,7 @@ export type ErrorCode =
   | "path-failure"
   | "lua-error"
   | "lua-timeout"
+  | "lua-memory"
   | "forbidden"
   | "too-large"
   | "limit";

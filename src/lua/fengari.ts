@@ -35,6 +35,7 @@ export interface LuaApi {
   LUA_TUSERDATA: number;
   LUA_TTHREAD: number;
   LUA_MASKCOUNT: number;
+  LUA_YIELD: number;
   lua_absindex(L: LuaState, idx: number): number;
   lua_atnativeerror(L: LuaState, fn: LuaCFunction): LuaCFunction | null;
   lua_call(L: LuaState, nargs: number, nresults: number): void;
@@ -50,6 +51,13 @@ export interface LuaApi {
   lua_isinteger(L: LuaState, idx: number): boolean;
   lua_isstring(L: LuaState, idx: number): boolean;
   lua_newtable(L: LuaState): void;
+  lua_newthread(L: LuaState): LuaState;
+  lua_isyieldable(L: LuaState): boolean;
+  lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
+  lua_xmove(from: LuaState, to: LuaState, n: number): void;
+  lua_yield(L: LuaState, nresults: number): number;
+  lua_tothread(L: LuaState, idx: number): LuaState | null;
+  lua_getupvalue(L: LuaState, funcindex: number, n: number): LuaString | null;
   lua_next(L: LuaState, idx: number): number;
   lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
   lua_pop(L: LuaState, n: number): void;

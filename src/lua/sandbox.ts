@@ -104,6 +104,7 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   capStringRep(vm, settings.maxStringBytes);
   capStringOperands(MAX_STRING_OPERAND, noteNativeError);
   chargeTableFunctions(vm, settings.maxStringBytes);
+  chargeByteFunctions(vm, settings.maxStringBytes);
   installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
   installNumberFunctions(vm);
   runPrelude(vm);
@@ -204,6 +205,65 @@ function chargeTableFunctions(vm: LuaVm, maxStringBytes: number): void {
   };
   for (const [name, cost] of Object.entries(costs)) {
     guardLibraryFunction(vm, "table", name, (L) => vm.charge(L, cost(L)));
+  }
+}
+
+/**
+ * Bytes of input per charged instruction for the JavaScript library functions that walk their
+ * input byte by byte (fengari scans about 3 bytes in the time of one instruction).
+ */
+export const BYTES_PER_INSTRUCTION = 4;
+
+// Library functions whose work grows with their input, charged to the budget by that size
+// before they run: `utf8.len` on 15 MB would otherwise run 30 ms unseen, and a loop of them
+// stalls every session.
+function chargeByteFunctions(vm: LuaVm, maxStringBytes: number): void {
+  // Measured without converting a number argument in place (its text is short anyway).
+  const bytes = (L: LuaState, idx: number) =>
+    lua.lua_type(L, idx) === lua.LUA_TSTRING ? lua.lua_rawlen(L, idx) : 24;
+  const subject = (L: LuaState) => Math.ceil(bytes(L, 1) / BYTES_PER_INSTRUCTION) + 1;
+  const number = (L: LuaState, idx: number, fallback: number) =>
+    lua.lua_type(L, idx) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, idx) : fallback;
+  // The part of the subject between arguments `from` and `to` (negative counts from the end).
+  const span = (L: LuaState, defaultTo: number | "from", perElement: number) => {
+    const length = bytes(L, 1);
+    const from = number(L, 2, 1);
+    const to = number(L, 3, defaultTo === "from" ? from : defaultTo);
+    const start = Math.max(1, from < 0 ? length + from + 1 : from);
+    const end = Math.min(length, to < 0 ? length + to + 1 : to);
+    return Math.max(1, Math.ceil((end - start + 1) * perElement));
+  };
+  const perByte = 1 / BYTES_PER_INSTRUCTION;
+  const argumentCount = (L: LuaState) => lua.lua_gettop(L) * ELEMENT_COST.unpack;
+  const allArguments = (L: LuaState) => {
+    let total = 0;
+    for (let i = 1; i <= lua.lua_gettop(L); i++) total += bytes(L, i);
+    return Math.ceil(total / BYTES_PER_INSTRUCTION) + lua.lua_gettop(L);
+  };
+  const costs: [string, string, (L: LuaState) => number][] = [
+    ["utf8", "len", (L) => span(L, -1, perByte)],
+    ["utf8", "offset", (L) => Math.ceil(Math.abs(number(L, 2, 0)) * 4 * perByte) + 1],
+    ["utf8", "codepoint", (L) => span(L, "from", ELEMENT_COST.unpack)],
+    ["utf8", "char", argumentCount],
+    ["string", "byte", (L) => span(L, "from", ELEMENT_COST.unpack)],
+    ["string", "char", argumentCount],
+    ["string", "upper", subject],
+    ["string", "lower", subject],
+    ["string", "reverse", subject],
+    ["string", "sub", (L) => span(L, -1, perByte)],
+    ["string", "format", allArguments],
+    // Each conversion of os.date's format runs a formatter, not a byte copy.
+    ["os", "date", (L) => bytes(L, 1) * ELEMENT_COST.compare + 1],
+    ["string", "rep", (L) => {
+      const n = lua.lua_type(L, 2) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, 2) : 0;
+      // A repeat past the size cap is refused by the cap, not charged.
+      const size = Math.max(0, n) * bytes(L, 1);
+      if (size > maxStringBytes) return 1;
+      return Math.ceil(size / BYTES_PER_INSTRUCTION) + 1;
+    }],
+  ];
+  for (const [library, name, cost] of costs) {
+    guardLibraryFunction(vm, library, name, (L) => vm.charge(L, cost(L)));
   }
 }
 

@@ -50,6 +50,7 @@ export const DEFAULT_VM_OPTIONS: LuaVmOptions = { instructionBudget: 10_000_000 
 /** How often (in instructions) the budget hook runs; small enough to stop a loop promptly. */
 const HOOK_INTERVAL = 1000;
 const TIMEOUT_MESSAGE = "instruction budget exhausted";
+const MEMORY_MESSAGE = "memory budget exhausted";
 const INT_MIN = -0x80000000;
 const INT_MAX = 0x7fffffff;
 
@@ -89,6 +90,8 @@ export class LuaVm {
   #steps = 0;
   #timedOut = false;
   #closed = false;
+  #memoryExceeded: () => boolean = () => false;
+  #shouldYield: ((L: LuaState) => boolean) | null = null;
 
   /** Creates a bare state (no libraries); see `openSandbox` for the session environment. */
   constructor(options: Partial<LuaVmOptions> = {}) {
@@ -126,10 +129,30 @@ export class LuaVm {
     lua.lua_settop(this.L, 0);
   }
 
+  /**
+   * Installs the memory budget's test (see `memory_budget.ts`): while it answers true, the count
+   * hook and the sandbox's pcall wrappers raise again, and {@link pcall} reports `lua-memory`.
+   */
+  setMemoryCheck(exceeded: () => boolean): void {
+    this.#memoryExceeded = exceeded;
+  }
+
+  /**
+   * Installs the time slicer's test (see `time_slice.ts`): the count hook yields the running
+   * coroutine when it answers true. The instruction budget still counts across the slices.
+   */
+  setYieldCheck(shouldYield: ((L: LuaState) => boolean) | null): void {
+    this.#shouldYield = shouldYield;
+  }
+
   #hook = (L: LuaState): void => {
+    if (this.#memoryExceeded()) lauxlib.luaL_error(L, toLua(MEMORY_MESSAGE));
     if (!this.#timedOut) {
       this.#steps += HOOK_INTERVAL;
-      if (this.#steps <= this.#options.instructionBudget) return;
+      if (this.#steps <= this.#options.instructionBudget) {
+        if (this.#shouldYield?.(L)) lua.lua_yield(L, 0);
+        return;
+      }
       this.#timedOut = true;
     }
     // Raised again at every interval once timed out, so a pcall cannot swallow it for good.
@@ -138,6 +161,7 @@ export class LuaVm {
 
   /** Raises the timeout again if the budget is spent; used by the sandbox's pcall wrappers. */
   reraiseTimeout(L: LuaState): void {
+    if (this.#memoryExceeded()) lauxlib.luaL_error(L, toLua(MEMORY_MESSAGE));
     if (this.#timedOut) lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
   }
 
@@ -275,6 +299,14 @@ export class LuaVm {
       ? fromLua(lua.lua_tolstring(L, -1) as LuaString)
       : describeErrorObject(L);
     lua.lua_settop(L, base - 1);
+    return this.failure(message);
+  }
+
+  /** The failure for an error raised in this entry: a spent budget wins over the message. */
+  failure(message: string): Failure {
+    if (this.#memoryExceeded()) {
+      return { code: "lua-memory", description: "Lua code ran past its memory budget" };
+    }
     if (this.#timedOut) {
       return { code: "lua-timeout", description: "Lua code ran past its instruction budget" };
     }

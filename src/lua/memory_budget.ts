@@ -1,0 +1,414 @@
+/**
+ * A memory budget per Lua VM, for fengari, which has no allocator hook.
+ *
+ * fengari's modules call each other through their `module.exports` objects for the operations
+ * that grow a session's memory, so wrapping those exports sees every growth:
+ *
+ * - `ltable.luaH_new` (every table), `ltable.luaH_setfrom` / `luaH_setint` (a new key: the
+ *   table's `Map` grows; detected by its size);
+ * - `lobject.setsvalue2s` (the result of `..`) and `lobject.pushsvalue2s` (every string a library
+ *   function or the API pushes).
+ *
+ * Charges are estimates, and they count allocation, not what stays alive. Like a collector's
+ * debt they only decide when to look: once the charges since the last look pass the headroom
+ * left under the budget, the VM's reachable graph is walked from its registry, main thread and
+ * type metatables ({@link measureLuaHeap}). Only a walk that finds more than the budget live stops
+ * the entry, so short-lived garbage never does, and walks cost time in proportion to what was
+ * allocated since the last one.
+ *
+ * `..` allocates its whole result before anything above sees it, and one instruction may join up
+ * to 255 operands of 16 MiB; {@link installMemoryBudget} therefore also checks a concatenation's
+ * total before it is made, from the instruction being run, whenever one operand is large.
+ *
+ * @module
+ */
+import ltable from "fengari/src/ltable.js";
+import lobject from "fengari/src/lobject.js";
+import { lua, type LuaState, toLua } from "./fengari.ts";
+import { type LuaVm, noteNativeError } from "./vm.ts";
+
+/** Options of {@link installMemoryBudget}. */
+export interface MemoryBudgetOptions {
+  /** Bytes of live Lua data the VM may hold. */
+  maxBytes: number;
+  /** Least charge between two walks, so a VM close to its budget is not walked constantly. */
+  minWalkInterval: number;
+}
+
+/** The default options of {@link installMemoryBudget}: 64 MiB. */
+export const DEFAULT_MEMORY_BUDGET: MemoryBudgetOptions = {
+  maxBytes: 64 * 1024 * 1024,
+  minWalkInterval: 1024 * 1024,
+};
+
+/** The message of the Lua error raised when the budget is exceeded. */
+export const MEMORY_MESSAGE = "memory budget exhausted";
+
+/** The state of one VM's memory budget. */
+export interface MemoryMeter {
+  /** The budget, in bytes. */
+  readonly maxBytes: number;
+  /** Live bytes found by the last walk. */
+  readonly liveBytes: number;
+  /** Bytes charged since the last walk. */
+  readonly charged: number;
+  /** Walks done so far, and their total time in milliseconds. */
+  readonly walks: { count: number; ms: number };
+  /** True once a walk found more than the budget live; every later charge raises again. */
+  readonly exceeded: boolean;
+  /**
+   * Walks the heap now; clears {@link exceeded} when the live size is back under the budget
+   * (the entry that overran has been dropped, or the app released what it held). Returns the
+   * live size.
+   */
+  settle(): number;
+}
+
+/** Estimated bytes of fengari's objects (V8, 64-bit, measured with `heapUsed`). */
+export const OBJECT_BYTES = {
+  table: 160,
+  entry: 120,
+  string: 80,
+  closure: 64,
+  upvalue: 40,
+  slot: 24,
+  instruction: 48,
+};
+
+/** Operand size from which a `..` is checked before it runs. */
+const LARGE_OPERAND = 256 * 1024;
+const OP_CONCAT = 29;
+
+interface Meter extends MemoryMeter {
+  maxBytes: number;
+  liveBytes: number;
+  charged: number;
+  exceeded: boolean;
+  /** Charges above which the next walk happens. */
+  walkAt: number;
+  L: LuaState;
+  /** Coroutines of this VM, for the concatenation check. */
+  threads: WeakRef<LuaState>[];
+}
+
+type Tagged = { [METER]?: Meter };
+const METER = Symbol("memoryMeter");
+const meters: WeakRef<Meter>[] = [];
+
+/**
+ * Puts a VM under a memory budget (before the sandbox opens, so that its tables are charged;
+ * then {@link trackCoroutines}); the VM's `pcall` then reports `lua-memory` when the budget stops an
+ * entry.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { installMemoryBudget } from "./memory_budget.ts";
+ * const vm = new LuaVm();
+ * const meter = installMemoryBudget(vm, { maxBytes: 16 * 1024 * 1024 });
+ * vm.beginEntry();
+ * const result = vm.evaluate("local t = {} for i = 1, 1e7 do t[i] = i end");
+ * // result.ok === false, result.failure.code === "lua-memory", meter.exceeded === true
+ * ```
+ */
+export function installMemoryBudget(
+  vm: LuaVm,
+  options: Partial<MemoryBudgetOptions> = {},
+): MemoryMeter {
+  const settings = { ...DEFAULT_MEMORY_BUDGET, ...options };
+  patchFengari();
+  const meter: Meter = {
+    maxBytes: settings.maxBytes,
+    liveBytes: 0,
+    charged: 0,
+    exceeded: false,
+    walkAt: 0,
+    walks: { count: 0, ms: 0 },
+    L: vm.L,
+    threads: [],
+    settle() {
+      meter.liveBytes = walk(meter);
+      meter.exceeded = meter.liveBytes > meter.maxBytes;
+      // As a collector paces itself: the next walk waits for at least half the live size in new
+      // charges, so walking costs a bounded share of the work; the price is that a VM may pass
+      // its budget by up to half before it is stopped.
+      meter.walkAt = Math.max(
+        settings.minWalkInterval,
+        meter.maxBytes - meter.liveBytes,
+        meter.liveBytes / 2,
+      );
+      return meter.liveBytes;
+    },
+  };
+  (globalOf(vm.L) as Tagged)[METER] = meter;
+  meters.push(new WeakRef(meter));
+  meter.settle();
+  vm.setMemoryCheck(() => meter.exceeded);
+  return meter;
+}
+
+/**
+ * Registers the coroutines a VM's `coroutine.create` and `coroutine.wrap` make, so that a large
+ * `..` run inside one is checked before it allocates. Call it after the sandbox is open.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { openSandbox } from "./sandbox.ts";
+ * import { installMemoryBudget, trackCoroutines } from "./memory_budget.ts";
+ * const vm = new LuaVm();
+ * installMemoryBudget(vm);
+ * openSandbox(vm);
+ * trackCoroutines(vm);
+ * ```
+ */
+export function trackCoroutines(vm: LuaVm): void {
+  const L = vm.L;
+  lua.lua_getglobal(L, toLua("coroutine"));
+  for (const name of ["create", "wrap"]) {
+    lua.lua_getfield(L, -1, toLua(name));
+    lua.lua_pushcclosure(
+      L,
+      (L) => {
+        const n = lua.lua_gettop(L);
+        lua.lua_pushvalue(L, lua.lua_upvalueindex(1));
+        lua.lua_insert(L, 1);
+        lua.lua_call(L, n, 1);
+        // create returns the thread; wrap returns a function holding it as its upvalue.
+        if (lua.lua_type(L, -1) === lua.LUA_TFUNCTION) lua.lua_getupvalue(L, -1, 1);
+        else lua.lua_pushvalue(L, -1);
+        const thread = lua.lua_tothread(L, -1);
+        lua.lua_pop(L, 1);
+        if (thread) trackThread(L, thread);
+        return 1;
+      },
+      1,
+    );
+    lua.lua_setfield(L, -2, toLua(name));
+  }
+  lua.lua_pop(L, 1);
+}
+
+function trackThread(L: LuaState, thread: LuaState): void {
+  const meter = (globalOf(L) as Tagged)[METER];
+  if (!meter) return;
+  if (meter.threads.length > 64) meter.threads = meter.threads.filter((ref) => ref.deref());
+  meter.threads.push(new WeakRef(thread));
+}
+
+function globalOf(L: LuaState): object {
+  return (L as unknown as { l_G: object }).l_G;
+}
+
+/**
+ * Marks the budget exceeded and raises a Lua error, but only where Lua runs protected: the
+ * server's own pushes (marshalling a value for an over-budget session) must not throw. Elsewhere
+ * the count hook raises within the next interval.
+ */
+function raise(meter: Meter, L: LuaState | undefined): void {
+  meter.exceeded = true;
+  if (!(L as unknown as { errorJmp: unknown } | undefined)?.errorJmp) return;
+  noteNativeError(MEMORY_MESSAGE);
+  throw new RangeError(MEMORY_MESSAGE);
+}
+
+/** Adds a charge; walks when the charges pass the headroom, and raises if the walk says so. */
+function charge(meter: Meter, bytes: number, L?: LuaState): void {
+  if (meter.exceeded) return raise(meter, L);
+  meter.charged += bytes;
+  if (meter.charged < meter.walkAt) return;
+  meter.charged = 0;
+  meter.settle();
+  if (meter.exceeded) raise(meter, L);
+}
+
+let patched = false;
+
+function patchFengari(): void {
+  if (patched) return;
+  patched = true;
+  const tables = ltable as Record<string, (...args: never[]) => unknown>;
+  const objects = lobject as Record<string, (...args: never[]) => unknown>;
+  const luaHNew = tables.luaH_new as (L: LuaState) => Tagged;
+  tables.luaH_new = ((L: LuaState) => {
+    const table = luaHNew(L);
+    const meter = (globalOf(L) as Tagged)[METER];
+    if (meter) {
+      table[METER] = meter;
+      charge(meter, OBJECT_BYTES.table, L);
+    }
+    return table;
+  }) as never;
+  const setFrom = tables.luaH_setfrom as (L: LuaState, t: RawTable, k: unknown, v: unknown) => void;
+  tables.luaH_setfrom = ((L: LuaState, t: RawTable, k: unknown, v: unknown) => {
+    const before = t.strong.size;
+    setFrom(L, t, k, v);
+    const meter = t[METER];
+    if (meter && t.strong.size > before) charge(meter, OBJECT_BYTES.entry, L);
+  }) as never;
+  const setInt = tables.luaH_setint as (t: RawTable, k: number, v: unknown) => void;
+  tables.luaH_setint = ((t: RawTable, k: number, v: unknown) => {
+    const before = t.strong.size;
+    setInt(t, k, v);
+    const meter = t[METER];
+    if (meter && t.strong.size > before) charge(meter, OBJECT_BYTES.entry);
+  }) as never;
+  for (const name of ["setsvalue2s", "pushsvalue2s"] as const) {
+    const original = objects[name] as (L: LuaState, a: unknown, ts?: RawString) => void;
+    objects[name] = ((L: LuaState, a: unknown, ts?: RawString) => {
+      original(L, a, ts);
+      const meter = (globalOf(L) as Tagged)[METER];
+      const text = (ts ?? a) as RawString;
+      if (meter) charge(meter, OBJECT_BYTES.string + text.realstring.length, L);
+    }) as never;
+  }
+  patchConcatCheck();
+}
+
+interface RawTable extends Tagged {
+  strong: Map<unknown, { key: RawCell; value: RawCell }>;
+  metatable: RawTable | null;
+}
+interface RawCell {
+  type: number;
+  value: unknown;
+}
+interface RawString {
+  realstring: Uint8Array;
+}
+interface RawCallInfo {
+  l_base: number;
+  l_code: { opcode: number; B: number; C: number }[] | null;
+  l_savedpc: number;
+}
+interface RawThread {
+  stack: (RawCell | undefined)[];
+  top: number;
+  ci: RawCallInfo | null;
+  l_G: { l_registry: RawCell; mt: (RawTable | null)[]; mainthread: RawThread };
+}
+
+// The value cell's `vslen` measures each operand of `..` before the result is allocated. For a
+// large operand, the thread running an OP_CONCAT over that very cell gives the operands' total.
+function patchConcatCheck(): void {
+  const cell = new lobject.TValue(lua.LUA_TNIL, null);
+  const proto = Object.getPrototypeOf(cell) as { vslen: (this: RawCell) => number };
+  const vslen = proto.vslen;
+  proto.vslen = function (this: RawCell) {
+    const length = vslen.call(this);
+    if (length >= LARGE_OPERAND) checkConcat(this);
+    return length;
+  };
+}
+
+function checkConcat(operand: RawCell): void {
+  for (let i = meters.length - 1; i >= 0; i--) {
+    const meter = meters[i]?.deref();
+    if (!meter) {
+      meters.splice(i, 1);
+      continue;
+    }
+    for (const thread of [meter.L, ...meter.threads.map((ref) => ref.deref())]) {
+      const total = thread ? concatTotal(thread as unknown as RawThread, operand) : undefined;
+      if (total === undefined) continue;
+      // The result is charged once made; refusing it here keeps it from being made at all.
+      if (meter.liveBytes + total > meter.maxBytes) {
+        meter.exceeded = true;
+        noteNativeError(MEMORY_MESSAGE);
+        throw new RangeError(MEMORY_MESSAGE);
+      }
+      return;
+    }
+  }
+}
+
+function concatTotal(thread: RawThread, operand: RawCell): number | undefined {
+  const ci = thread.ci;
+  if (!ci?.l_code) return undefined;
+  const instruction = ci.l_code[ci.l_savedpc - 1];
+  if (instruction?.opcode !== OP_CONCAT) return undefined;
+  const first = ci.l_base + instruction.B;
+  const last = ci.l_base + instruction.C;
+  let found = false;
+  let total = 0;
+  for (let i = first; i <= last; i++) {
+    const cell = thread.stack[i];
+    if (cell === operand) found = true;
+    if (cell && (cell.type & 0x0f) === lua.LUA_TSTRING) {
+      total += (cell.value as RawString).realstring.length;
+    } else total += 24;
+  }
+  return found ? total : undefined;
+}
+
+/**
+ * Estimates the bytes reachable from a VM's registry, main thread and type metatables: tables,
+ * strings, closures and their prototypes, userdata and coroutines, each counted once.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { measureLuaHeap } from "./memory_budget.ts";
+ * measureLuaHeap(new LuaVm().L); // a few kilobytes
+ * ```
+ */
+export function measureLuaHeap(L: LuaState): number {
+  return walk({ L } as Meter);
+}
+
+function walk(meter: Meter): number {
+  const started = performance.now();
+  const g = (meter.L as unknown as RawThread).l_G;
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [g.l_registry.value, g.mainthread, ...g.mt];
+  let bytes = 0;
+  const visitCell = (cell: RawCell | undefined) => {
+    if (!cell) return;
+    const kind = cell.type & 0x0f;
+    if (kind === lua.LUA_TSTRING) {
+      const ts = cell.value as RawString;
+      if (!seen.has(ts)) {
+        seen.add(ts);
+        bytes += OBJECT_BYTES.string + ts.realstring.length;
+      }
+    } else if (kind >= lua.LUA_TTABLE && kind <= lua.LUA_TTHREAD) pending.push(cell.value);
+  };
+  while (pending.length > 0) {
+    const object = pending.pop() as Record<string, unknown> | null | undefined;
+    if (!object || typeof object !== "object" || seen.has(object)) continue;
+    seen.add(object);
+    if (object.strong instanceof Map) {
+      const table = object as unknown as RawTable;
+      bytes += OBJECT_BYTES.table + table.strong.size * OBJECT_BYTES.entry;
+      for (const entry of table.strong.values()) {
+        visitCell(entry.key);
+        visitCell(entry.value);
+      }
+      pending.push(table.metatable);
+    } else if (Array.isArray(object.upvals)) { // Lua closure
+      bytes += OBJECT_BYTES.closure + object.upvals.length * OBJECT_BYTES.upvalue;
+      for (const upvalue of object.upvals as RawCell[]) visitCell(upvalue);
+      pending.push(object.p);
+    } else if (Array.isArray(object.upvalue)) { // JavaScript closure
+      bytes += OBJECT_BYTES.closure + object.upvalue.length * OBJECT_BYTES.slot;
+      for (const upvalue of object.upvalue as RawCell[]) visitCell(upvalue);
+    } else if (Array.isArray(object.code)) { // prototype
+      bytes += (object.code as unknown[]).length * OBJECT_BYTES.instruction;
+      for (const constant of object.k as RawCell[]) visitCell(constant);
+      for (const nested of object.p as unknown[]) pending.push(nested);
+    } else if (Array.isArray(object.stack)) { // thread
+      const thread = object as unknown as RawThread;
+      bytes += thread.stack.length * OBJECT_BYTES.slot;
+      for (let i = 0; i < thread.top; i++) visitCell(thread.stack[i]);
+    } else if ("uservalue" in object) { // userdata
+      bytes += OBJECT_BYTES.closure;
+      visitCell(object.uservalue as RawCell);
+      pending.push(object.metatable);
+    }
+  }
+  if (meter.walks) {
+    meter.walks.count++;
+    meter.walks.ms += performance.now() - started;
+  }
+  return bytes;
+}
