@@ -135,9 +135,9 @@ function capStringRep(vm: LuaVm, maxBytes: number): void {
     const s = lauxlib.luaL_checklstring(L, 1);
     const n = lauxlib.luaL_checkinteger(L, 2);
     const sep = lua.lua_type(L, 3) <= lua.LUA_TNIL ? 0 : lauxlib.luaL_checklstring(L, 3).length;
-    if (n > 0 && s.length * n + sep * (n - 1) > maxBytes) {
-      lauxlib.luaL_error(L, toLua("resulting string too large"));
-    }
+    const size = n > 0 ? s.length * n + sep * (n - 1) : 0;
+    if (size > maxBytes) lauxlib.luaL_error(L, toLua("resulting string too large"));
+    vm.charge(L, Math.ceil(size / BYTES_PER_INSTRUCTION) + 1);
   });
 }
 
@@ -254,13 +254,7 @@ function chargeByteFunctions(vm: LuaVm, maxStringBytes: number): void {
     ["string", "format", allArguments],
     // Each conversion of os.date's format runs a formatter, not a byte copy.
     ["os", "date", (L) => bytes(L, 1) * ELEMENT_COST.compare + 1],
-    ["string", "rep", (L) => {
-      const n = lua.lua_type(L, 2) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, 2) : 0;
-      // A repeat past the size cap is refused by the cap, not charged.
-      const size = Math.max(0, n) * bytes(L, 1);
-      if (size > maxStringBytes) return 1;
-      return Math.ceil(size / BYTES_PER_INSTRUCTION) + 1;
-    }],
+    // string.rep is charged by its cap (capStringRep), so that one wrapper names it in errors.
   ];
   for (const [library, name, cost] of costs) {
     guardLibraryFunction(vm, library, name, (L) => vm.charge(L, cost(L)));

@@ -214,7 +214,8 @@ class Encoder {
       case lua.LUA_TBOOLEAN:
         return out.byte(lua.lua_toboolean(L, idx) ? Tag.true : Tag.false);
       case lua.LUA_TNUMBER:
-        if (lua.lua_isinteger(L, idx)) {
+        // Negative zero is integral but not an integer: it keeps its sign as a float.
+        if (lua.lua_isinteger(L, idx) && !Object.is(lua.lua_tonumber(L, idx), -0)) {
           out.byte(Tag.integer);
           return out.varint(zigzag(lua.lua_tointeger(L, idx)));
         }

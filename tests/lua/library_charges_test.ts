@@ -45,7 +45,7 @@ Deno.test("library charges", async (t) => {
     );
     assert.deepEqual(result, {
       ok: true,
-      values: [11000, " 3.14|42|x", "é", 104, "Hé", "1971"],
+      value: [11000, " 3.14|42|x", "é", 104, "Hé", "1971"],
     });
   });
 });

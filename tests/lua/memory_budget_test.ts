@@ -86,7 +86,7 @@ Deno.test("memory budget", async (t) => {
     const result = vm.evaluate(
       "local n = 0 for i = 1, 3e5 do local t = {i, 'x' .. i} n = n + #t end return n",
     );
-    assert.deepEqual(result, { ok: true, values: [6e5] });
+    assert.deepEqual(result, { ok: true, value: [6e5] });
     assert.equal(meter.exceeded, false);
     assert.ok(meter.walks.count >= 2, "the charges led to walks");
   });
@@ -103,7 +103,7 @@ Deno.test("memory budget", async (t) => {
     assert.ok(meter.settle() < MIB);
     assert.equal(meter.exceeded, false);
     vm.beginEntry();
-    assert.deepEqual(vm.evaluate("return 1"), { ok: true, values: [1] });
+    assert.deepEqual(vm.evaluate("return 1"), { ok: true, value: [1] });
     assert.ok(measureLuaHeap(vm.L) < MIB);
   });
 
@@ -114,7 +114,7 @@ Deno.test("memory budget", async (t) => {
     other.beginEntry();
     assert.deepEqual(other.evaluate("local t = {} for i = 1, 1000 do t[i] = i end return #t"), {
       ok: true,
-      values: [1000],
+      value: [1000],
     });
   });
 });

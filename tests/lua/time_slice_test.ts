@@ -32,7 +32,7 @@ Deno.test("time slicing", async (t) => {
     const started = performance.now();
     const quick = await runSliced(b, fn(b, "return (...) + 1"), [41]);
     const waited = performance.now() - started;
-    assert.deepEqual(quick, { ok: true, values: [42], slices: 1 });
+    assert.deepEqual(quick, { ok: true, value: [42], slices: 1 });
     assert.ok(waited < 40, `waited ${waited} ms`);
     const done = await long;
     assert.equal(done.ok, true);
