@@ -104,7 +104,7 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   capStringRep(vm, settings.maxStringBytes);
   capStringOperands(MAX_STRING_OPERAND, noteNativeError);
   chargeTableFunctions(vm, settings.maxStringBytes);
-  chargeByteFunctions(vm, settings.maxStringBytes);
+  chargeByteFunctions(vm);
   installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
   installNumberFunctions(vm);
   runPrelude(vm);
@@ -217,7 +217,7 @@ export const BYTES_PER_INSTRUCTION = 4;
 // Library functions whose work grows with their input, charged to the budget by that size
 // before they run: `utf8.len` on 15 MB would otherwise run 30 ms unseen, and a loop of them
 // stalls every session.
-function chargeByteFunctions(vm: LuaVm, maxStringBytes: number): void {
+function chargeByteFunctions(vm: LuaVm): void {
   // Measured without converting a number argument in place (its text is short anyway).
   const bytes = (L: LuaState, idx: number) =>
     lua.lua_type(L, idx) === lua.LUA_TSTRING ? lua.lua_rawlen(L, idx) : 24;
