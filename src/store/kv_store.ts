@@ -94,12 +94,14 @@ export async function openKvStore(
     const count = Math.ceil(bytes.length / CHUNK_BYTES);
     const commits: Promise<Deno.KvCommitResult | Deno.KvCommitError>[] = [];
     for (let first = 0; first < count; first += CHUNKS_PER_COMMIT) {
-      const op = kv.atomic();
-      for (let i = first; i < Math.min(count, first + CHUNKS_PER_COMMIT); i++) {
-        const chunk = bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
-        op.set(chunkKey(sid, version, i), chunk, { expireIn: 2 * ttlMs });
-      }
-      commits.push(op.commit());
+      commits.push(commit(() => {
+        const op = kv.atomic();
+        for (let i = first; i < Math.min(count, first + CHUNKS_PER_COMMIT); i++) {
+          const chunk = bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
+          op.set(chunkKey(sid, version, i), chunk, { expireIn: 2 * ttlMs });
+        }
+        return op;
+      }));
     }
     for (const result of await Promise.all(commits)) {
       if (!result.ok) throw new Error("Deno KV refused a snapshot chunk");
@@ -110,11 +112,13 @@ export async function openKvStore(
     if (version === undefined) return;
     const commits = [];
     for (let first = 0; first < count; first += 100) {
-      const op = kv.atomic();
-      for (let i = first; i < Math.min(count, first + 100); i++) {
-        op.delete(chunkKey(sid, version, i));
-      }
-      commits.push(op.commit());
+      commits.push(commit(() => {
+        const op = kv.atomic();
+        for (let i = first; i < Math.min(count, first + 100); i++) {
+          op.delete(chunkKey(sid, version, i));
+        }
+        return op;
+      }));
     }
     await Promise.all(commits);
   };
@@ -167,8 +171,9 @@ export async function openKvStore(
         const head = await readHead(sid);
         const generation = head.value ? head.value.generation + 1 : firstGeneration();
         const next: Head = { ...head.value, generation, owner, expiresAt: Date.now() + ttlMs };
-        const result = await kv.atomic().check(head).set(headKey(sid), next, { expireIn: ttlMs })
-          .commit();
+        const result = await commit(() =>
+          kv.atomic().check(head).set(headKey(sid), next, { expireIn: ttlMs })
+        );
         if (!result.ok) continue;
         const lease = { sid, owner, generation };
         if (!head.value) return { lease, previous: null };
@@ -198,9 +203,9 @@ export async function openKvStore(
           expiresAt: Date.now() + ttlMs,
           chunksExpireAt: Date.now() + 2 * ttlMs,
         };
-        const result = await kv.atomic().check(head).set(headKey(lease.sid), next, {
-          expireIn: ttlMs,
-        }).commit();
+        const result = await commit(() =>
+          kv.atomic().check(head).set(headKey(lease.sid), next, { expireIn: ttlMs })
+        );
         if (result.ok) {
           await deleteChunks(lease.sid, old.version, old.chunks);
           return "ok";
@@ -229,9 +234,9 @@ export async function openKvStore(
             next.chunksExpireAt = now + 2 * ttlMs;
           }
         }
-        const result = await kv.atomic().check(head).set(headKey(lease.sid), next, {
-          expireIn: ttlMs,
-        }).commit();
+        const result = await commit(() =>
+          kv.atomic().check(head).set(headKey(lease.sid), next, { expireIn: ttlMs })
+        );
         if (result.ok) return "ok";
       }
     },
@@ -258,3 +263,24 @@ export async function openKvStore(
     },
   };
 }
+
+/**
+ * Commits an atomic operation made by `build`, again while SQLite reports that another
+ * connection to the same file holds its lock (a second process, or a tool, on a local KV file).
+ */
+async function commit(
+  build: () => Deno.AtomicOperation,
+): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await build().commit();
+    } catch (error) {
+      if (attempt >= LOCK_RETRIES || !/database is locked/i.test(String(error))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS * attempt));
+    }
+  }
+}
+
+/** How often, and how patiently, a locked commit is tried again (about 2 s in all). */
+const LOCK_RETRIES = 20;
+const LOCK_RETRY_MS = 10;
