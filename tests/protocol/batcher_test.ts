@@ -3,25 +3,8 @@
  */
 import assert from "node:assert/strict";
 import { createBatcher } from "../../src/protocol/batcher.ts";
-import { emptyOutgoing, encodeFrame, type Outgoing } from "../../src/protocol/outgoing.ts";
-
-// deno-lint-ignore no-explicit-any
-type Wire = { type: string; data: any };
-
-function describe(messages: Wire[]): string[] {
-  return messages.map((m) => `${m.type}:${m.data.varId ?? "-"}`);
-}
-
-function sample(): Outgoing {
-  const out = emptyOutgoing();
-  out.errors.push({ varId: 9, code: "path-failure", description: "nil" });
-  out.updates[2].push({ varId: 5, json: '"low"' });
-  out.updates[0].push({ varId: 3, json: '"high"' });
-  out.updates[1].push({ varId: 4, json: "[1,2]", properties: { type: "" } });
-  out.destroys.push(7, 6);
-  out.viewdefs = { "App.DEFAULT": "<template>a</template>" };
-  return out;
-}
+import { emptyOutgoing, encodeFrame } from "../../src/protocol/outgoing.ts";
+import { describe, sample } from "./sample_outgoing.ts";
 
 Deno.test("createBatcher", async (t) => {
   await t.step("an immediate add flushes at once as one frame", () => {
