@@ -81,8 +81,9 @@ Deno.test("deploy.yml", async (t) => {
       const expected of [
         /^deno fmt --check$/,
         /^deno lint$/,
-        /^deno check main\.ts src tests bench$/,
-        /^deno test --allow-all$/,
+        /^deno check --doc main\.ts src bench$/,
+        /^deno check --doc --config tests\/deno\.json tests$/,
+        /^deno test --config tests\/deno\.json --allow-all$/,
       ]
     ) {
       assert.ok(commands.some((c) => expected.test(c.trim())), `no step runs ${expected}`);
