@@ -116,7 +116,9 @@ Deno.test("200 sessions saved at once: another session's clicks stay prompt, and
     });
 
     await t.step("every one of them was saved: all found again after kill -9", async () => {
-      await pause(3 * DELAY_MS);
+      // The saves are debounced and were due together; on a busy machine 200 of them take a
+      // few seconds, so wait well past the delay before killing the process.
+      await pause(5000);
       server.child.kill("SIGKILL");
       await server.status;
       for (const client of clients.splice(0)) await client.closedPromise;
@@ -130,7 +132,8 @@ Deno.test("200 sessions saved at once: another session's clicks stay prompt, and
         counts.push(count);
         await client.close();
       });
-      assert.equal(counts.filter((count) => count === 1).length, SESSIONS);
+      const lost = counts.filter((count) => count !== 1);
+      assert.equal(lost.length, 0, `${lost.length} sessions came back without their click`);
     });
   } finally {
     await Promise.all(clients.map((client) => client.close()));
