@@ -105,13 +105,74 @@ const FINAL_FRAME = JSON.stringify({
   ],
 });
 
-function newSid(): string {
+function randomSid(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Session ids got the way a browser gets them: `GET /` answers with a redirect to a fresh sid
+ * bound to the browser's cookie (set on the first request), and the socket's upgrade carries
+ * that cookie. All sessions of a run share one browser, like the tabs of one browser. The echo
+ * server takes any path, so it gets random ids and no cookie.
+ */
+class Browser {
+  readonly #origin: string;
+  readonly #echo: boolean;
+  #cookie: string | undefined;
+  /** The first request, which gets the cookie: the others wait for it, or each would get one. */
+  #first: Promise<string> | undefined;
+
+  constructor(url: string, echo: boolean) {
+    this.#origin = new URL(url).origin.replace(/^ws/, "http");
+    this.#echo = echo;
+  }
+
+  /** A fresh session id owned by this browser. */
+  async newSid(): Promise<string> {
+    if (this.#echo) return randomSid();
+    if (this.#cookie === undefined) {
+      if (!this.#first) return await (this.#first = this.#mint());
+      await this.#first.catch(() => {});
+    }
+    return await this.#mint();
+  }
+
+  async #mint(): Promise<string> {
+    const response = await fetch(`${this.#origin}/`, {
+      redirect: "manual",
+      headers: this.headers(),
+    });
+    await response.body?.cancel();
+    const set = response.headers.get("set-cookie");
+    if (set) this.#cookie = set.split(";")[0];
+    const sid = /^\/([0-9a-f]{32})$/.exec(response.headers.get("location") ?? "")?.[1];
+    if (response.status !== 307 || !sid) {
+      throw new Error(`GET / answered ${response.status} without a session to go to`);
+    }
+    return sid;
+  }
+
+  /** The headers of a request from this browser: its cookie, once it has one. */
+  headers(): Record<string, string> {
+    return this.#cookie ? { cookie: this.#cookie } : {};
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A WebSocket whose upgrade request carries `headers` (Deno's `WebSocket` takes `{ headers }`;
+ * the DOM typings, loaded when the browser tests are checked along, do not know it).
+ */
+function openWebSocket(url: string, headers: Record<string, string>): WebSocket {
+  const DenoWebSocket = WebSocket as unknown as new (
+    url: string,
+    options: { headers: Record<string, string> },
+  ) => WebSocket;
+  return new DenoWebSocket(url, { headers });
 }
 
 /** Counters shared by every session of the run. */
@@ -157,10 +218,10 @@ class Session {
     this.#echo = echo;
   }
 
-  /** Opens the socket and resolves once it is open. */
-  open(url: string): Promise<void> {
+  /** Opens the socket for `sid` as `browser` and resolves once it is open. */
+  open(url: string, sid: string, browser: Browser): Promise<void> {
     const opened = Promise.withResolvers<void>();
-    const socket = new WebSocket(url + newSid());
+    const socket = openWebSocket(url + sid, browser.headers());
     this.#socket = socket;
     socket.onopen = () => opened.resolve();
     socket.onerror = () => {
@@ -339,12 +400,14 @@ async function runSessions(config: ClientConfig): Promise<ClientResult> {
   const tally = new Tally();
   const echo = config.target === "echo";
   const sessions = Array.from({ length: config.sessions }, (_, i) => new Session(i, tally, echo));
+  const browser = new Browser(config.url, echo);
   const setup: number[] = [];
   const setupStart = performance.now();
   await pool(sessions, config.rampConcurrency ?? 32, async (session) => {
-    const start = performance.now();
     try {
-      await session.open(config.url);
+      const sid = await browser.newSid();
+      const start = performance.now();
+      await session.open(config.url, sid, browser);
       await session.setUp();
       setup.push(performance.now() - start);
     } catch (error) {
@@ -452,12 +515,15 @@ async function runNewSessions(config: ClientConfig): Promise<ClientResult> {
   const start = performance.now();
   const deadline = start + config.durationMs;
   let index = 0;
+  const browser = new Browser(config.url, echo);
   const worker = async () => {
     while (performance.now() < deadline) {
       const session = new Session(index++, tally, echo);
-      const begun = performance.now();
       try {
-        await session.open(config.url);
+        // The id is minted before the clock starts: the figure is the socket's part.
+        const sid = await browser.newSid();
+        const begun = performance.now();
+        await session.open(config.url, sid, browser);
         await session.request(WATCH_FRAME, echo ? () => true : (m) => hasUpdate(m, 1));
         latencies.push(performance.now() - begun);
       } catch (error) {

@@ -7,8 +7,12 @@
  * loopback, the in-process measurements (session cost, change detection) in fresh processes
  * with an exposed collector.
  *
- * Options: `--quick` (a shorter run, about 30 seconds), `--out FILE` (default
- * `bench/RESULTS.md`), `--no-write` (print only).
+ * Also the figures of sessions kept in a store (`store_figures.ts`): snapshot size and time,
+ * restore time, and several processes on one port and one redis-server against one.
+ *
+ * Options: `--quick` (a shorter run, about a minute), `--out FILE` (default `bench/RESULTS.md`
+ * for the full run and `bench/RESULTS.quick.md` for a quick one, so that a quick run never
+ * replaces the committed full one), `--no-write` (print only).
  *
  * @module
  */
@@ -17,6 +21,14 @@ import type { ClientConfig, ClientResult } from "./load_client.ts";
 import type { SessionCostResult } from "./session_cost.ts";
 import type { DetectionFigure } from "./change_detection.ts";
 import { summarize, type Summary } from "./stats.ts";
+import {
+  measureProcesses,
+  measureSnapshots,
+  type ProcessFigures,
+  type SnapshotFigures,
+  storeDetails,
+  storeRows,
+} from "./store_figures.ts";
 
 /** How big and how long each part of a run is. */
 export interface Plan {
@@ -28,6 +40,10 @@ export interface Plan {
   detection: { sizes: number[]; reps: number; largeReps: number };
   coldStarts: number;
   load: { sessions: number; durationMs: number; thinkMs: number; timeoutMs: number };
+  /** Repetitions of each snapshot measurement. */
+  snapshotRuns: number;
+  /** Back-to-back clicks through one port: one process, then `processes`. */
+  processes: { processes: number; sessions: number; durationMs: number };
 }
 
 /** The full run: about three minutes on two cores. */
@@ -44,6 +60,8 @@ export const FULL_PLAN: Plan = {
   detection: { sizes: [1000, 10_000, 100_000], reps: 15, largeReps: 3 },
   coldStarts: 5,
   load: { sessions: 1000, durationMs: 60_000, thinkMs: 500, timeoutMs: 2000 },
+  snapshotRuns: 20,
+  processes: { processes: 2, sessions: 100, durationMs: 4000 },
 };
 
 /** The quick run: about thirty seconds. */
@@ -60,6 +78,8 @@ export const QUICK_PLAN: Plan = {
   detection: { sizes: [1000, 10_000], reps: 5, largeReps: 1 },
   coldStarts: 2,
   load: { sessions: 100, durationMs: 6000, thinkMs: 200, timeoutMs: 1000 },
+  snapshotRuns: 3,
+  processes: { processes: 2, sessions: 100, durationMs: 1500 },
 };
 
 const SITE = "bench/site";
@@ -100,6 +120,8 @@ export interface Results {
     after: ServerMemory;
     expiredMs: number;
   };
+  snapshots: SnapshotFigures;
+  processes: ProcessFigures;
 }
 
 const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
@@ -534,6 +556,7 @@ export function summaryRows(results: Results): Row[] {
     target: "back to before (+ max(2 MiB, 10% of the load))",
     result: pass(returned && after.sessions === 0),
   });
+  rows.push(...storeRows(results.snapshots, results.processes));
   return rows;
 }
 
@@ -731,6 +754,8 @@ export function markdownReport(
     "",
     detailSections(results),
     "",
+    storeDetails(results.snapshots, results.processes),
+    "",
   ].join("\n");
 }
 
@@ -739,7 +764,8 @@ export function markdownReport(
 if (import.meta.main) {
   const quick = Deno.args.includes("--quick");
   const outAt = Deno.args.indexOf("--out");
-  const out = outAt >= 0 ? Deno.args[outAt + 1] ?? "bench/RESULTS.md" : "bench/RESULTS.md";
+  const defaultOut = quick ? "bench/RESULTS.quick.md" : "bench/RESULTS.md";
+  const out = outAt >= 0 ? Deno.args[outAt + 1] ?? defaultOut : defaultOut;
   const plan = quick ? QUICK_PLAN : FULL_PLAN;
   const started = new Date();
   const t0 = performance.now();
@@ -750,6 +776,9 @@ if (import.meta.main) {
   const detection = await measureDetection(plan);
   const trips = await measureRoundTrips(plan);
   const load = await measureLoad(plan);
+  log(`snapshots (${plan.snapshotRuns} runs)`);
+  const snapshots = await measureSnapshots(plan.snapshotRuns);
+  const processes = await measureProcesses(plan.processes, log);
   const results: Results = {
     plan,
     ...trips,
@@ -757,6 +786,8 @@ if (import.meta.main) {
     detection,
     coldStart: coldStartResult,
     load,
+    snapshots,
+    processes,
   };
   const rows = summaryRows(results);
   const elapsed = performance.now() - t0;

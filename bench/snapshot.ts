@@ -1,9 +1,9 @@
 /**
  * Snapshot size and time for the default app's session (saved as the server saves it, and a new
  * session restored from it against a fresh one), and encode/decode time (`src/lua/snapshot.ts`)
- * for a graph of 10,000 tables. Prints one JSON line per case, medians of 20 runs.
+ * for a graph of 10,000 tables. Prints one JSON line per case, medians of `RUNS` runs.
  *
- * Run as `deno run --allow-read --allow-env bench/snapshot.ts`.
+ * Run as `deno run --allow-read --allow-env bench/snapshot.ts [RUNS]` (default 20).
  *
  * @module
  */
@@ -13,7 +13,7 @@ import type { LuaObject, LuaValue, LuaVm } from "../src/lua/vm.ts";
 import { LuaSession } from "../src/session/lua_session.ts";
 import { EMBEDDED_SITE, loadSite } from "../src/site/site.ts";
 
-const RUNS = 20;
+const RUNS = Number(Deno.args[0] ?? 20);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -90,6 +90,11 @@ export interface Config {
   sessionStore: string;
   /** Longest time a changed session waits before it is saved to the store, in milliseconds. */
   snapshotDelayMs: number;
+  /**
+   * Let several processes listen on one port (Linux `SO_REUSEPORT`; the kernel spreads new
+   * connections over them). Needs Deno's `--unstable-net`.
+   */
+  reusePort: boolean;
 }
 
 /**
@@ -165,6 +170,7 @@ export const DEFAULT_CONFIG: Config = {
   csp: undefined,
   sessionStore: "memory",
   snapshotDelayMs: 1000,
+  reusePort: false,
 };
 
 /**
@@ -334,6 +340,14 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     env: "UI_SNAPSHOT_DELAY",
     kind: "duration",
     help: "longest time a changed session waits before it is saved to the store",
+  },
+  {
+    key: "reusePort",
+    flag: "reuse-port",
+    env: "UI_REUSE_PORT",
+    kind: "boolean",
+    help: "let several server processes share the port (Linux; run deno with --unstable-net " +
+      "and give every process the same --session-store)",
   },
 ];
 

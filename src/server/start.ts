@@ -116,6 +116,13 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger({ level: config.logLevel });
+  // Deno ends the process, without an exception to catch, when an unstable option is used
+  // without its flag; `listenDatagram` exists exactly when `--unstable-net` is on.
+  if (config.reusePort && !("listenDatagram" in Deno)) {
+    throw new ConfigError(
+      "--reuse-port needs Deno's --unstable-net flag (deno run --unstable-net ... main.ts)",
+    );
+  }
   const site = await openSite(config, log);
   const store = await openStore(config);
   const secret = config.secret ?? await sharedSecret(store, log) ?? randomSecret();
@@ -157,6 +164,9 @@ export async function startServer(
     server = Deno.serve({
       port: config.port,
       hostname: config.host,
+      // Several processes on one port, each with its own sessions: the shared store moves a
+      // session to whichever process its next connection lands on.
+      reusePort: config.reusePort,
       onListen: ({ port }) => listening.resolve(port),
     }, (request, info) => {
       if (closing) {
@@ -186,6 +196,15 @@ export async function startServer(
   log.debug(`Options: ${JSON.stringify(shown)}`);
   if (config.secret === undefined && !store) {
     log.warn("No --secret (UI_SECRET): session URLs stop working when this process restarts");
+  }
+  if (config.reusePort && !store) {
+    log.warn(
+      "--reuse-port without --session-store: each process keeps its own sessions, so a " +
+        "reconnect that lands on another process starts afresh",
+    );
+  }
+  if (config.reusePort && Deno.build.os !== "linux") {
+    log.warn("--reuse-port spreads connections over processes on Linux only");
   }
   if (config.debug) {
     log.warn("Debug view on: /<sid>/variables shows a session's data to anyone with its sid");

@@ -32,6 +32,7 @@ const DOCUMENTED = [
   ["--csp", "UI_CSP"],
   ["--session-store", "UI_SESSION_STORE"],
   ["--snapshot-delay", "UI_SNAPSHOT_DELAY"],
+  ["--reuse-port", "UI_REUSE_PORT"],
 ] as const;
 
 Deno.test("main.ts --help", async (t) => {

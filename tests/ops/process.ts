@@ -63,6 +63,7 @@ export interface MainProcess {
 
 /**
  * Starts `main.ts` on port 0 (plus `args`) and waits until it logs the port it serves on.
+ * `denoFlags` go to `deno run` before the script (e.g. `--unstable-net`).
  *
  * @example
  * ```ts
@@ -72,9 +73,13 @@ export interface MainProcess {
  * await server.status;
  * ```
  */
-export async function spawnMain(args: string[] = []): Promise<MainProcess> {
+export async function spawnMain(
+  args: string[] = [],
+  options: { denoFlags?: string[] } = {},
+): Promise<MainProcess> {
+  const denoFlags = options.denoFlags ?? [];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--port", "0", "--host", "127.0.0.1", ...args],
+    args: ["run", "-A", ...denoFlags, MAIN, "--port", "0", "--host", "127.0.0.1", ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     stdin: "null",

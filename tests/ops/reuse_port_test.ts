@@ -1,0 +1,165 @@
+/**
+ * Many processes behind one port (`--reuse-port`, Linux `SO_REUSEPORT`): two real server
+ * processes listen on the same port and share one real redis-server. The kernel spreads new
+ * connections over both; a session whose connection lands on the other process is restored
+ * there from the store with its state.
+ */
+import assert from "node:assert/strict";
+import { startRedis } from "../store/redis_server.ts";
+import {
+  create,
+  fixture,
+  type Received,
+  TEST_SECRET,
+  TestBrowser,
+  TestClient,
+  update,
+  updatesFor,
+  watch,
+} from "../support/ws_client.ts";
+import { type MainProcess, runMain, spawnMain } from "./process.ts";
+
+const UNSTABLE_NET = { denoFlags: ["--unstable-net"] };
+
+function serverArgs(store: string, port?: number): string[] {
+  return [
+    "--dir",
+    fixture("persist_site"),
+    "--session-store",
+    store,
+    "--secret",
+    TEST_SECRET,
+    "--snapshot-delay",
+    "100ms",
+    "--reuse-port",
+    ...(port === undefined ? [] : ["--port", String(port)]),
+  ];
+}
+
+/** How many connections a process has taken, from its log. */
+function connections(server: MainProcess): number {
+  return server.lines.filter((line) => / (Connected|Connection taken over)$/.test(line)).length;
+}
+
+/** Waits until one of the processes logs one more connection; returns the one that did. */
+async function servedBy(servers: MainProcess[], before: number[]): Promise<number> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const index = servers.findIndex((server, i) => connections(server) > (before[i] ?? 0));
+    if (index >= 0) return index;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(
+    `Neither process logged the connection:\n${
+      servers.map((s) => s.lines.join("\n")).join("\n--\n")
+    }`,
+  );
+}
+
+function countIn(messages: Received[]): unknown {
+  return updatesFor(messages, 2).at(-1)?.data.value;
+}
+
+/** Connects through the shared port; returns the client, its count and the serving process. */
+async function open(servers: MainProcess[], browser: TestBrowser, sid: string) {
+  const before = servers.map(connections);
+  const client = await TestClient.connect({ port: browser.port }, sid, { browser });
+  const answer = await client.exchange([
+    watch(1),
+    create(2, 1, { path: "count" }),
+    create(3, 1, { path: "click()", access: "action" }),
+  ]);
+  return { client, count: countIn(answer), server: await servedBy(servers, before) };
+}
+
+async function click(client: TestClient, times: number): Promise<unknown> {
+  let count: unknown;
+  for (let i = 0; i < times; i++) count = countIn(await client.exchange([update(3, null)]));
+  return count;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test({
+  name: "two processes on one port and one redis-server share the connections and the sessions",
+  ignore: Deno.build.os !== "linux",
+  fn: async (t) => {
+    const redis = await startRedis();
+    const a = await spawnMain(serverArgs(redis.url), UNSTABLE_NET);
+    let b: MainProcess | undefined;
+    try {
+      b = await spawnMain(serverArgs(redis.url, a.port), UNSTABLE_NET);
+      const servers = [a, b];
+      assert.equal(b.port, a.port);
+      const browser = new TestBrowser(a.port);
+
+      await t.step("new connections are served by both processes", async () => {
+        const seen = [0, 0];
+        for (let i = 0; i < 24 && (seen[0] === 0 || seen[1] === 0); i++) {
+          const opened = await open(servers, browser, await browser.newSid());
+          seen[opened.server]!++;
+          await opened.client.close();
+        }
+        assert.ok(seen[0]! > 0 && seen[1]! > 0, `connections per process: ${seen}`);
+      });
+
+      const sid = await browser.newSid();
+      let firstServer = -1;
+      await t.step("a session that lands on the other process keeps its state", async () => {
+        const first = await open(servers, browser, sid);
+        firstServer = first.server;
+        assert.equal(first.count, 0);
+        assert.equal(await click(first.client, 3), 3);
+        await first.client.close();
+        await pause(400); // past the snapshot delay
+        // Each new connection has a new source port, so it may land on either process: try
+        // until one lands on the other.
+        let moved;
+        for (let attempt = 0; attempt < 40 && !moved; attempt++) {
+          const next = await open(servers, browser, sid);
+          if (next.server !== first.server) moved = next;
+          else {
+            assert.equal(next.count, 3);
+            await next.client.close();
+          }
+        }
+        assert.ok(moved, "no connection landed on the other process");
+        assert.equal(moved.count, 3);
+        assert.equal(await click(moved.client, 1), 4);
+        await servers[moved.server]!.waitForLine(/Session restored/);
+        await moved.client.close();
+      });
+
+      // Known gap: a process that still holds a session in memory serves its own copy to a
+      // connection that comes back, without asking the store whether another process took the
+      // session over meanwhile; its copy is given up only at its next save or touch. Enabled
+      // once a reconnect checks the lease (session manager).
+      await t.step({
+        name: "a session that comes back to the first process finds the newest state",
+        ignore: true,
+        fn: async () => {
+          await pause(400);
+          let back;
+          for (let attempt = 0; attempt < 40 && !back; attempt++) {
+            const next = await open(servers, browser, sid);
+            if (next.server === firstServer) back = next;
+            else await next.client.close();
+          }
+          assert.ok(back, "no connection landed on the first process");
+          await back.client.close();
+          assert.equal(back.count, 4);
+        },
+      });
+    } finally {
+      await b?.stop();
+      await a.stop();
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test("--reuse-port without --unstable-net is refused with a clear message", async () => {
+  const { code, stderr } = await runMain(["--reuse-port", "--port", "0"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /--reuse-port needs Deno's --unstable-net flag/);
+});
