@@ -235,6 +235,8 @@ export class SessionManager {
       }
       entry = this.#newEntry(sid);
       this.#entries.set(sid, entry);
+    } else if (this.#options.persistence) {
+      this.#reclaim(entry);
     }
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
     entry.expiry = undefined;
@@ -278,6 +280,31 @@ export class SessionManager {
       return session;
     });
     return entry;
+  }
+
+  /**
+   * A reconnect to a session this process holds: claim it again, and if another instance owned
+   * it meanwhile, replace this stale copy with the session restored from the newer snapshot.
+   */
+  #reclaim(entry: Entry): void {
+    const persistence = this.#options.persistence as Persistence;
+    const held = entry.ready;
+    entry.session = undefined;
+    entry.ready = held.then(async (session) => {
+      const { stale, snapshot } = await persistence.reclaim(entry.sid);
+      if (!stale) {
+        entry.session = session;
+        return session;
+      }
+      session.log.info("Session changed on another instance; restoring its newer copy");
+      session.shutdown();
+      const fresh = this.#createSession(snapshot);
+      entry.session = fresh;
+      if (this.#entries.get(entry.sid) === entry && !this.#closing) {
+        persistence.track(entry.sid, fresh);
+      }
+      return fresh;
+    });
   }
 
   #createSession(snapshot: Uint8Array | undefined): LuaSession {

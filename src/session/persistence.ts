@@ -4,6 +4,8 @@
  *
  * - A session this process does not hold is claimed from the store: the claim makes this
  *   instance its owner and hands back the last snapshot, if any, to restore from.
+ * - A reconnect to a session this process holds claims it again: if another instance owned it
+ *   meanwhile, this copy is stale and the session is restored from the newer snapshot.
  * - A session that ran Lua is saved at most once per `delayMs` (debounced), when its last
  *   connection closes, and by {@link Persistence.saveAll} on shutdown before sockets close.
  * - A connected session that is idle is touched, so the store does not expire it.
@@ -41,6 +43,11 @@ export interface ClaimedSession {
 export interface Persistence {
   /** Claims a session for this instance; never rejects (a store failure means a fresh session). */
   claim(sid: string): Promise<ClaimedSession>;
+  /**
+   * Claims a session this process holds again (a reconnect): `stale` when another instance
+   * claimed it since, with the snapshot to restore from; the lease is renewed either way.
+   */
+  reclaim(sid: string): Promise<{ stale: boolean; snapshot: Uint8Array | undefined }>;
   /** Starts saving a claimed session. */
   track(sid: string, session: LuaSession): void;
   /** Saves now if it changed (a connection closed); resolves when done. */
@@ -86,7 +93,8 @@ export function createPersistence(options: PersistenceOptions): Persistence {
   const tracked = new Map<string, Tracked>();
 
   const write = (sid: string, entry: Tracked, force: boolean): Promise<void> => {
-    if (entry.saving) return entry.saving;
+    // A save in flight may have started before the latest change: write again after it.
+    if (entry.saving) return entry.saving.then(() => write(sid, entry, force));
     const idle = Date.now() - entry.lastWrite >= options.touchMs;
     if (!entry.session.dirty && !force && !idle) return Promise.resolve();
     entry.saving = (async () => {
@@ -133,6 +141,27 @@ export function createPersistence(options: PersistenceOptions): Persistence {
       } catch (error) {
         log.error(`Session store claim failed; starting a fresh session: ${error}`);
         return { snapshot: undefined };
+      }
+    },
+    async reclaim(sid) {
+      const entry = tracked.get(sid);
+      try {
+        const { lease, previous } = await store.claim(sid, instanceId);
+        const ours = entry !== undefined && previous !== null &&
+          previous.owner === instanceId && previous.generation === entry.lease.generation;
+        if (ours) {
+          entry.lease = lease;
+          return { stale: false, snapshot: undefined };
+        }
+        // This copy is stale: the session restored from the snapshot is tracked instead.
+        tracked.delete(sid);
+        leases.set(sid, lease);
+        if (previous?.corrupt) log.error(`Stored session is unreadable: ${previous.corrupt}`);
+        return { stale: true, snapshot: previous?.snapshot ?? undefined };
+      } catch (error) {
+        // The store is out of reach: keep serving this copy; saves retry later.
+        log.warn(`Session store claim failed; keeping this copy: ${error}`);
+        return { stale: false, snapshot: undefined };
       }
     },
     track(sid, session) {

@@ -130,13 +130,10 @@ Deno.test({
         await moved.client.close();
       });
 
-      // Known gap: a process that still holds a session in memory serves its own copy to a
-      // connection that comes back, without asking the store whether another process took the
-      // session over meanwhile; its copy is given up only at its next save or touch. Enabled
-      // once a reconnect checks the lease (session manager).
+      // The first process still holds its copy: a reconnect claims the session again, finds
+      // that another process owned it meanwhile, and restores the newer snapshot.
       await t.step({
         name: "a session that comes back to the first process finds the newest state",
-        ignore: true,
         fn: async () => {
           await pause(400);
           let back;
