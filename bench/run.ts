@@ -17,6 +17,7 @@ import type { ClientConfig, ClientResult } from "./load_client.ts";
 import type { SessionCostResult } from "./session_cost.ts";
 import type { DetectionFigure } from "./change_detection.ts";
 import { summarize, type Summary } from "./stats.ts";
+import { type FairnessResult, measureFairness } from "./fairness.ts";
 
 /** How big and how long each part of a run is. */
 export interface Plan {
@@ -100,6 +101,8 @@ export interface Results {
     after: ServerMemory;
     expiredMs: number;
   };
+  /** Click latency in one session, idle and while another runs 250 ms actions. */
+  fairness?: FairnessResult;
 }
 
 const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
@@ -534,6 +537,18 @@ export function summaryRows(results: Results): Row[] {
     target: "back to before (+ max(2 MiB, 10% of the load))",
     result: pass(returned && after.sessions === 0),
   });
+  if (results.fairness) {
+    const { idle, busy } = results.fairness;
+    const target = 2 * idle.p99 + 5;
+    rows.push({
+      figure: "Fairness: click p50/p99 while another session runs 250 ms actions",
+      value: `${ms(busy.p50)} / ${ms(busy.p99)}`,
+      baseline: `${ms(idle.p50)} / ${ms(idle.p99)} idle`,
+      ratio: times(busy.p99 / idle.p99),
+      target: "p99 <= 2x idle + 5 ms",
+      result: pass(busy.p99 <= target),
+    });
+  }
   return rows;
 }
 
@@ -750,6 +765,8 @@ if (import.meta.main) {
   const detection = await measureDetection(plan);
   const trips = await measureRoundTrips(plan);
   const load = await measureLoad(plan);
+  log("fairness");
+  const fairness = await measureFairness(plan.name === "quick" ? 100 : 300);
   const results: Results = {
     plan,
     ...trips,
@@ -757,6 +774,7 @@ if (import.meta.main) {
     detection,
     coldStart: coldStartResult,
     load,
+    fairness,
   };
   const rows = summaryRows(results);
   const elapsed = performance.now() - t0;
