@@ -24,6 +24,9 @@ export interface EntryRunnerOptions {
   offenceWindowMs: number;
 }
 
+/** Longest wall-clock time of one frame or task, waits between slices included, in ms. */
+export const ENTRY_WALL_CLOCK_MS = 5_000;
+
 /** The default options of {@link createEntryRunner} (besides the VM and meter). */
 export const DEFAULT_ENTRY_OPTIONS = { sliceMs: 4, maxOffences: 3, offenceWindowMs: 60_000 };
 

@@ -27,8 +27,9 @@ import type { Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
 import { Backend } from "./backend.ts";
-import { createEntryRunner, type EntryRunner } from "./entry_runner.ts";
+import { createEntryRunner, ENTRY_WALL_CLOCK_MS, type EntryRunner } from "./entry_runner.ts";
 import { createExecutor, type Executor } from "./executor.ts";
+import { loadLuaProperty } from "./lua_property.ts";
 import { createSessionApi, type SessionApi } from "./session_api.ts";
 
 /** Options of {@link LuaSession.create}. */
@@ -104,7 +105,10 @@ export class LuaSession {
     this.log = options.log;
     this.#site = options.site;
     this.#inlineLua = options.inlineLua;
-    const vm = this.#vm = new LuaVm({ instructionBudget: options.instructionBudget });
+    const vm = this.#vm = new LuaVm({
+      instructionBudget: options.instructionBudget,
+      wallClockMs: ENTRY_WALL_CLOCK_MS,
+    });
     // Before the sandbox, so that its tables are charged too.
     const meter = installMemoryBudget(vm, { maxBytes: options.maxSessionMemory });
     openSandbox(vm, { print: (line) => this.log.info(`lua: ${line}`) });
@@ -466,30 +470,16 @@ export class LuaSession {
 
   /** NotifyPropertyChange: the `lua` property of variable 1, or the Lua watchers of a property. */
   #propertyChanged(variable: Variable<LuaValue>, name: string, value: string): void {
-    if (variable.id === 1 && name === LUA_PROPERTY) return this.#loadLuaProperty(value);
+    if (variable.id === 1 && name === LUA_PROPERTY) {
+      return loadLuaProperty(value, {
+        site: this.#site,
+        program: this.#program,
+        inlineLua: this.#inlineLua,
+      });
+    }
     for (const fn of variable.propertyWatchers(name)) {
       const result = this.#vm.call(fn, [value], 0);
       if (!result.ok) FailureError.unwrap(result, variable.id);
     }
-  }
-
-  /** SPEC 10.5: a `.lua` value loads that site file; anything else is inline code. */
-  #loadLuaProperty(value: string): void {
-    let failure: Failure | null;
-    if (value.endsWith(".lua")) {
-      const file = value.replace(/^\/+/, "");
-      if (
-        file.split("/").some((part) => part === ".." || part === "") || !this.#site.lua.has(file)
-      ) {
-        throw new FailureError("not-found", `No Lua file '${value}' in the site`, 1);
-      }
-      failure = this.#program.runFile(file);
-    } else {
-      if (!this.#inlineLua) {
-        throw new FailureError("forbidden", "Inline Lua is not allowed on this server", 1);
-      }
-      failure = this.#program.runCode(value, "=inline");
-    }
-    if (failure) throw new FailureError(failure.code, failure.description, 1);
   }
 }
