@@ -29,6 +29,7 @@ import {
   storeDetails,
   storeRows,
 } from "./store_figures.ts";
+import { type FairnessResult, measureFairness } from "./fairness.ts";
 
 /** How big and how long each part of a run is. */
 export interface Plan {
@@ -122,6 +123,8 @@ export interface Results {
   };
   snapshots: SnapshotFigures;
   processes: ProcessFigures;
+  /** Click latency in one session, idle and while another runs 250 ms actions. */
+  fairness?: FairnessResult;
 }
 
 const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
@@ -557,6 +560,18 @@ export function summaryRows(results: Results): Row[] {
     result: pass(returned && after.sessions === 0),
   });
   rows.push(...storeRows(results.snapshots, results.processes));
+  if (results.fairness) {
+    const { idle, busy } = results.fairness;
+    const target = 2 * idle.p99 + 5;
+    rows.push({
+      figure: "Fairness: click p50/p99 while another session runs 250 ms actions",
+      value: `${ms(busy.p50)} / ${ms(busy.p99)}`,
+      baseline: `${ms(idle.p50)} / ${ms(idle.p99)} idle`,
+      ratio: times(busy.p99 / idle.p99),
+      target: "p99 <= 2x idle + 5 ms",
+      result: pass(busy.p99 <= target),
+    });
+  }
   return rows;
 }
 
@@ -779,6 +794,8 @@ if (import.meta.main) {
   log(`snapshots (${plan.snapshotRuns} runs)`);
   const snapshots = await measureSnapshots(plan.snapshotRuns);
   const processes = await measureProcesses(plan.processes, log);
+  log("fairness");
+  const fairness = await measureFairness(plan.name === "quick" ? 100 : 300);
   const results: Results = {
     plan,
     ...trips,
@@ -788,6 +805,7 @@ if (import.meta.main) {
     load,
     snapshots,
     processes,
+    fairness,
   };
   const rows = summaryRows(results);
   const elapsed = performance.now() - t0;

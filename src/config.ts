@@ -73,6 +73,8 @@ export interface Config {
   maxVariables: number;
   /** Lua instructions one entry into Lua may run. */
   instructionBudget: number;
+  /** Bytes one session's Lua may hold; more stops the entry with `lua-memory`. */
+  maxSessionMemory: number;
   /** Most live sessions per process. */
   maxSessions: number;
   /** Most frames one connection may send per second; more are refused with `limit`. */
@@ -110,6 +112,7 @@ export type OptionKind =
   | "string"
   | "integer"
   | "duration"
+  | "size"
   | "boolean"
   | "level"
   | "secret"
@@ -163,6 +166,7 @@ export const DEFAULT_CONFIG: Config = {
   maxMessagesPerFrame: 1000,
   maxVariables: 100_000,
   instructionBudget: 10_000_000,
+  maxSessionMemory: 64 * 1024 * 1024,
   maxSessions: 10_000,
   maxFramesPerSecond: 1000,
   secret: undefined,
@@ -281,6 +285,14 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     env: "UI_INSTRUCTION_BUDGET",
     kind: "integer",
     help: "Lua instructions one entry may run",
+  },
+  {
+    key: "maxSessionMemory",
+    flag: "max-session-memory",
+    env: "UI_MAX_SESSION_MEMORY",
+    kind: "size",
+    help: "memory one session's Lua may hold (e.g. 64MiB, 16m or bytes); past it the " +
+      "entry stops with lua-memory, and the third time within a minute ends the session",
   },
   {
     key: "maxSessions",
@@ -477,6 +489,8 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
     }
     case "duration":
       return parseDuration(raw, source);
+    case "size":
+      return parseSize(raw, source);
     case "boolean": {
       const lower = raw.toLowerCase();
       if (["1", "true", "yes", "on"].includes(lower)) return true;
@@ -528,6 +542,34 @@ export function parseDuration(raw: string, source: string): number {
     throw new ConfigError(`${capitalize(source)} is at most 596h (0 means forever), got '${raw}'`);
   }
   return ms;
+}
+
+const SIZE_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/**
+ * Parses a size in bytes: a whole number of bytes, or a number with a binary unit, `k`, `m`,
+ * `g` (also `KiB`, `MiB`, `GiB`, `KB`, `MB`, `GB`, all 1024-based, any case): `64MiB`, `16m`,
+ * `1.5g`. At least 1 MiB.
+ *
+ * @example
+ * ```ts
+ * import { parseSize } from "./config.ts";
+ * parseSize("64MiB", "--max-session-memory"); // 67108864
+ * ```
+ */
+export function parseSize(raw: string, source: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmg])(?:i?b)?|b)?\s*$/i.exec(raw);
+  if (!match) {
+    throw new ConfigError(
+      `${capitalize(source)} expects a size like 64MiB, 16m or a number of bytes, got '${raw}'`,
+    );
+  }
+  const unit = SIZE_UNITS[(match[2] ?? "").toLowerCase()] ?? 1;
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes < 1024 * 1024) {
+    throw new ConfigError(`${capitalize(source)} must be at least 1MiB, got '${raw}'`);
+  }
+  return bytes;
 }
 
 /** One `--allowed-origins` entry as an origin (`scheme://host[:port]`, lower case). */

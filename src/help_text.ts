@@ -57,6 +57,8 @@ function placeholder(spec: OptionSpec): string {
   switch (spec.kind) {
     case "duration":
       return "DURATION";
+    case "size":
+      return "SIZE";
     case "level":
       return "LEVEL";
     default:
@@ -69,5 +71,13 @@ function describeDefault(spec: OptionSpec): string {
   const value = DEFAULT_CONFIG[spec.key];
   if (value === undefined) return "default: the embedded app";
   if (spec.kind === "duration") return `default: ${formatDuration(value as number)}`;
+  if (spec.kind === "size") return `default: ${formatSize(value as number)}`;
   return `default: ${value}`;
+}
+
+function formatSize(bytes: number): string {
+  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
 }

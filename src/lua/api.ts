@@ -134,7 +134,10 @@ function installUi(host: ApiHost): void {
       return 1;
     },
     json_decode: (L) => {
-      const text = fromLua(lauxlib.luaL_checklstring(L, 1));
+      const bytes = lauxlib.luaL_checklstring(L, 1);
+      // Parsing and building the tables is work the count hook never sees: charged by size.
+      vm.charge(L, Math.ceil(bytes.length / 4));
+      const text = fromLua(bytes);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);

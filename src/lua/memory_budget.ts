@@ -189,7 +189,21 @@ export function trackCoroutines(vm: LuaVm): void {
   lua.lua_pop(L, 1);
 }
 
-function trackThread(L: LuaState, thread: LuaState): void {
+/**
+ * Registers a coroutine the server itself made on a VM (a time-sliced entry), so that a large
+ * `..` run inside it is checked before it allocates, as in the app's own coroutines.
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { lua } from "./fengari.ts";
+ * import { installMemoryBudget, trackThread } from "./memory_budget.ts";
+ * const vm = new LuaVm();
+ * installMemoryBudget(vm);
+ * trackThread(vm.L, lua.lua_newthread(vm.L));
+ * ```
+ */
+export function trackThread(L: LuaState, thread: LuaState): void {
   const meter = (globalOf(L) as Tagged)[METER];
   if (!meter) return;
   if (meter.threads.length > 64) meter.threads = meter.threads.filter((ref) => ref.deref());

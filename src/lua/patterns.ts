@@ -27,7 +27,14 @@ export interface PatternOptions {
    * single call of the returned iterator). `Infinity` disables the limit.
    */
   maxSteps: number;
+  /**
+   * Called with the steps a call took when it returns, so that pattern matching counts against
+   * the caller's instruction budget too (it may raise a Lua error).
+   */
+  charge?: (L: LuaState, steps: number) => void;
 }
+
+type Charge = PatternOptions["charge"];
 
 const L_ESC = 37; // '%'
 const CAP_UNFINISHED = -1;
@@ -484,7 +491,7 @@ function posrelat(pos: number, len: number): number {
 // ---------------------------------------------------------------------------
 // Library functions
 
-function makeFindAux(maxSteps: number, find: boolean): (L: LuaState) => number {
+function makeFindAux(maxSteps: number, find: boolean, charge: Charge): (L: LuaState) => number {
   return (L: LuaState): number => {
     const s: Uint8Array = lauxlib.luaL_checklstring(L, 1);
     let p: Uint8Array = lauxlib.luaL_checklstring(L, 2);
@@ -512,6 +519,7 @@ function makeFindAux(maxSteps: number, find: boolean): (L: LuaState) => number {
         ms.reprep();
         const res = doMatch(ms, s1, 0);
         if (res !== NO_MATCH) {
+          charge?.(L, ms.steps);
           if (find) {
             lua.lua_pushinteger(L, s1 + 1); // start
             lua.lua_pushinteger(L, res); // end
@@ -520,13 +528,14 @@ function makeFindAux(maxSteps: number, find: boolean): (L: LuaState) => number {
           return pushCaptures(ms, s1, res, true);
         }
       } while (s1++ < ms.srcEnd && !anchor);
+      charge?.(L, ms.steps);
     }
     lua.lua_pushnil(L); // not found
     return 1;
   };
 }
 
-function makeGmatch(maxSteps: number): (L: LuaState) => number {
+function makeGmatch(maxSteps: number, charge: Charge): (L: LuaState) => number {
   return (L: LuaState): number => {
     const s: Uint8Array = lauxlib.luaL_checklstring(L, 1);
     const p: Uint8Array = lauxlib.luaL_checklstring(L, 2);
@@ -541,9 +550,11 @@ function makeGmatch(maxSteps: number): (L: LuaState) => number {
         const e = doMatch(ms, pos, 0);
         if (e !== NO_MATCH && e !== lastmatch) {
           src = lastmatch = e;
+          charge?.(L2, ms.steps);
           return pushCaptures(ms, pos, e, true);
         }
       }
+      charge?.(L2, ms.steps);
       return 0; // not found
     });
     return 1;
@@ -617,7 +628,7 @@ function addValue(ms: MatchState, b: any, s: number, e: number, tr: number): voi
   lauxlib.luaL_addvalue(b); // add result to accumulator
 }
 
-function makeGsub(maxSteps: number): (L: LuaState) => number {
+function makeGsub(maxSteps: number, charge: Charge): (L: LuaState) => number {
   return (L: LuaState): number => {
     const src: Uint8Array = lauxlib.luaL_checklstring(L, 1); // subject
     const srcl = src.length;
@@ -651,6 +662,7 @@ function makeGsub(maxSteps: number): (L: LuaState) => number {
       } else break; // end of subject
       if (anchor) break;
     }
+    charge?.(L, ms.steps);
     lauxlib.luaL_addlstring(b, src.subarray(s, srcl), srcl - s);
     lauxlib.luaL_pushresult(b);
     lua.lua_pushinteger(L, n); // number of substitutions
@@ -687,10 +699,10 @@ export function installPatternFunctions(L: LuaState, options: PatternOptions): v
     throw new RangeError(`maxSteps must be a non-negative number, got ${maxSteps}`);
   }
   const functions: Array<[string, (L: LuaState) => number]> = [
-    ["find", makeFindAux(maxSteps, true)],
-    ["match", makeFindAux(maxSteps, false)],
-    ["gmatch", makeGmatch(maxSteps)],
-    ["gsub", makeGsub(maxSteps)],
+    ["find", makeFindAux(maxSteps, true, options.charge)],
+    ["match", makeFindAux(maxSteps, false, options.charge)],
+    ["gmatch", makeGmatch(maxSteps, options.charge)],
+    ["gsub", makeGsub(maxSteps, options.charge)],
   ];
   const type = lua.lua_getglobal(L, to_luastring("string"));
   if (type !== lua.LUA_TTABLE) {

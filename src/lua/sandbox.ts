@@ -105,7 +105,11 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   capStringOperands(MAX_STRING_OPERAND, noteNativeError);
   chargeTableFunctions(vm, settings.maxStringBytes);
   chargeByteFunctions(vm);
-  installPatternFunctions(L, { maxSteps: settings.maxPatternSteps });
+  installPatternFunctions(L, {
+    maxSteps: settings.maxPatternSteps,
+    // One instruction per matcher step: a step costs about what a simple instruction does.
+    charge: (L, steps) => vm.charge(L, steps),
+  });
   installNumberFunctions(vm);
   runPrelude(vm);
   installLua51Names(vm);

@@ -19,6 +19,7 @@
 import { fromLua, lauxlib, lua, type LuaState, type LuaString } from "./fengari.ts";
 import type { Failure } from "../failure.ts";
 import type { LuaValue, LuaVm } from "./vm.ts";
+import { trackThread } from "./memory_budget.ts";
 
 /** Options of {@link runSliced}. */
 export interface SliceOptions {
@@ -81,6 +82,7 @@ export async function runSliced(
   const L = vm.L;
   const top = lua.lua_gettop(L);
   const co = lua.lua_newthread(L); // anchored on L's stack until the entry ends
+  trackThread(L, co);
   vm.push(fn, co);
   for (const arg of args) vm.push(arg, co);
   vm.beginEntry();
@@ -108,7 +110,7 @@ export async function runSliced(
         while (values.length < nresults) values.push(null);
         return { ok: true, value: values, slices };
       }
-      if (status !== lua.LUA_YIELD) return { ok: false, failure: failureOf(vm, co), slices };
+      if (status !== lua.LUA_YIELD) return { ok: false, failure: threadFailure(vm, co), slices };
       if (!hookYielded) {
         // Only the hook yields the entry itself; a plain coroutine.yield at its top level is
         // an error, as it would be in a protected call.
@@ -125,7 +127,7 @@ export async function runSliced(
       if (vm.closed) {
         return { ok: false, failure: { code: "lua-error", description: "VM closed" }, slices };
       }
-      if (performance.now() - started > settings.wallClockMs) {
+      if (performance.now() - started > settings.wallClockMs || vm.pastDeadline) {
         return {
           ok: false,
           failure: { code: "lua-timeout", description: WALL_CLOCK_MESSAGE },
@@ -139,7 +141,22 @@ export async function runSliced(
   }
 }
 
-function failureOf(vm: LuaVm, co: LuaState): Failure {
+/**
+ * The failure of a coroutine that ended in an error, with its traceback (taken after the fact:
+ * the dead coroutine keeps its stack).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { lua, toLua } from "./fengari.ts";
+ * import { threadFailure } from "./time_slice.ts";
+ * const vm = new LuaVm();
+ * const co = lua.lua_newthread(vm.L);
+ * lua.lua_pushstring(co, toLua("boom"));
+ * threadFailure(vm, co); // { code: "lua-error", description: "boom\nstack traceback: ..." }
+ * ```
+ */
+export function threadFailure(vm: LuaVm, co: LuaState): Failure {
   const message = lua.lua_type(co, -1) === lua.LUA_TSTRING
     ? lua.lua_tolstring(co, -1) as LuaString
     : null;

@@ -3,6 +3,14 @@
  * Callbacks run through the session's executor as entries of their own, so change detection and
  * a flush follow each one; all timers stop when the session shuts down.
  *
+ * Runaway timers: a repeating timer runs at most once at a time (a firing while its previous run
+ * is still queued or running is skipped), and one whose callback fails
+ * {@link MAX_TIMER_FAILURES} times in a row (an error, its instruction budget, its memory
+ * budget) is cancelled. Only its first failure and the cancellation are reported. Across all
+ * timers of the session, more than {@link MAX_TIMER_FAILURES_PER_WINDOW} failures within
+ * {@link TIMER_FAILURE_WINDOW_MS} (a `setTimeout` that keeps re-arming itself) cancel every
+ * timer, reported once.
+ *
  * @module
  */
 import { lauxlib, lua, type LuaCFunction, toLua } from "./fengari.ts";
@@ -28,8 +36,26 @@ export interface Timers {
   cancelAll(): void;
 }
 
+interface Timer {
+  handle: ReturnType<typeof setTimeout>;
+  repeat: boolean;
+  /** A run is queued or running. */
+  busy: boolean;
+  /** Failures in a row. */
+  failures: number;
+}
+
 /** Most live timers one session may hold. */
 export const MAX_TIMERS = 10_000;
+
+/** Failures in a row after which a repeating timer is cancelled. */
+export const MAX_TIMER_FAILURES = 3;
+
+/** Failures of all of a session's timers within {@link TIMER_FAILURE_WINDOW_MS} that stop them all. */
+export const MAX_TIMER_FAILURES_PER_WINDOW = 20;
+
+/** The window of {@link MAX_TIMER_FAILURES_PER_WINDOW}, in milliseconds. */
+export const TIMER_FAILURE_WINDOW_MS = 10_000;
 
 /**
  * Creates the timer functions of one session.
@@ -50,20 +76,60 @@ export const MAX_TIMERS = 10_000;
  */
 export function createTimers(host: TimerHost): Timers {
   const vm = host.vm;
-  const live = new Map<number, { handle: ReturnType<typeof setTimeout>; repeat: boolean }>();
+  const live = new Map<number, Timer>();
   let nextId = 1;
   let stopped = false;
+  let recentFailures: number[] = [];
+
+  const cancel = (id: number) => {
+    const timer = live.get(id);
+    if (!timer) return;
+    if (timer.repeat) clearInterval(timer.handle);
+    else clearTimeout(timer.handle);
+    live.delete(id);
+  };
+
+  const cancelAll = () => {
+    for (const id of [...live.keys()]) cancel(id);
+  };
+
+  const failed = (id: number, timer: Timer, failure: Failure) => {
+    const now = Date.now();
+    recentFailures = recentFailures.filter((at) => now - at < TIMER_FAILURE_WINDOW_MS);
+    recentFailures.push(now);
+    if (recentFailures.length > MAX_TIMER_FAILURES_PER_WINDOW) {
+      recentFailures = [];
+      cancelAll();
+      host.timerFailed({
+        code: failure.code,
+        description: `Timers cancelled: more than ${MAX_TIMER_FAILURES_PER_WINDOW} failures in ` +
+          `${TIMER_FAILURE_WINDOW_MS / 1000} s; the last: ${failure.description}`,
+      });
+      return;
+    }
+    timer.failures++;
+    if (timer.repeat && timer.failures >= MAX_TIMER_FAILURES) {
+      cancel(id);
+      host.timerFailed({
+        code: failure.code,
+        description:
+          `Timer cancelled after ${timer.failures} failures in a row: ${failure.description}`,
+      });
+    } else if (timer.failures === 1) host.timerFailed(failure);
+  };
 
   const fire = (id: number, fn: LuaObject) => {
     const timer = live.get(id);
-    if (!timer || stopped) return;
+    if (!timer || stopped || timer.busy) return;
     if (!timer.repeat) live.delete(id);
+    timer.busy = true;
     host.executeInSession(() => {
       const result = vm.call(fn, [], 0);
-      if (!result.ok) host.timerFailed(result.failure);
+      if (result.ok) timer.failures = 0;
+      else failed(id, timer, result.failure);
     }).catch(() => {
       // The session shut down while the callback was queued.
-    });
+    }).finally(() => timer.busy = false);
   };
 
   const start = (repeat: boolean, immediate: boolean): LuaCFunction => (L) => {
@@ -78,19 +144,13 @@ export function createTimers(host: TimerHost): Timers {
     const handle = repeat
       ? setInterval(() => fire(id, fn), ms)
       : setTimeout(() => fire(id, fn), ms);
-    live.set(id, { handle, repeat });
+    live.set(id, { handle, repeat, busy: false, failures: 0 });
     lua.lua_pushinteger(L, id);
     return 1;
   };
 
   const clear: LuaCFunction = (L) => {
-    const id = lua.lua_tointeger(L, 1);
-    const timer = live.get(id);
-    if (timer) {
-      if (timer.repeat) clearInterval(timer.handle);
-      else clearTimeout(timer.handle);
-      live.delete(id);
-    }
+    cancel(lua.lua_tointeger(L, 1));
     return 0;
   };
 
@@ -108,11 +168,7 @@ export function createTimers(host: TimerHost): Timers {
     },
     cancelAll() {
       stopped = true;
-      for (const timer of live.values()) {
-        if (timer.repeat) clearInterval(timer.handle);
-        else clearTimeout(timer.handle);
-      }
-      live.clear();
+      cancelAll();
     },
   };
 }

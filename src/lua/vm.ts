@@ -42,10 +42,24 @@ export interface LuaObject {
 export interface LuaVmOptions {
   /** Instructions one entry into Lua may run before it is stopped with `lua-timeout`. */
   instructionBudget: number;
+  /**
+   * Longest wall-clock time of one entry (or frame), in milliseconds, waits between time slices
+   * included; checked by the count hook and by {@link LuaVm.charge}.
+   */
+  wallClockMs: number;
 }
 
 /** The default options of {@link LuaVm}. */
-export const DEFAULT_VM_OPTIONS: LuaVmOptions = { instructionBudget: 10_000_000 };
+export const DEFAULT_VM_OPTIONS: LuaVmOptions = {
+  instructionBudget: 10_000_000,
+  wallClockMs: 5_000,
+};
+
+/**
+ * Takes over {@link LuaVm.pcall} on the main thread while installed (see `resumable.ts`):
+ * answers what `pcall` would, or `undefined` to let the plain protected call run.
+ */
+export type CallInterceptor = (nargs: number, nresults: number) => Failure | null | undefined;
 
 /** How often (in instructions) the budget hook runs; small enough to stop a loop promptly. */
 const HOOK_INTERVAL = 1000;
@@ -89,7 +103,11 @@ export class LuaVm {
   #nextId = 1;
   #steps = 0;
   #timedOut = false;
+  #wallClockExpired = false;
+  #deadline = Infinity;
+  #inFrame = false;
   #closed = false;
+  #interceptor: CallInterceptor | null = null;
   #memoryExceeded: () => boolean = () => false;
   #shouldYield: ((L: LuaState) => boolean) | null = null;
 
@@ -111,10 +129,57 @@ export class LuaVm {
     return this.#closed;
   }
 
-  /** Starts a new entry into Lua (a frame, a timer, a load): resets the instruction budget. */
+  /**
+   * Starts a new entry into Lua (a timer, a load): resets the instruction budget and the wall
+   * clock. Inside a frame ({@link beginFrame}) it does nothing: the frame's messages and the
+   * change detection after them share one budget.
+   */
   beginEntry(): void {
+    if (this.#inFrame) return;
+    this.#reset();
+  }
+
+  /**
+   * Starts a frame: one instruction budget and one wall clock for everything until
+   * {@link endFrame}, however many entries the code in between begins.
+   */
+  beginFrame(): void {
+    this.#inFrame = false;
+    this.#reset();
+    this.#inFrame = true;
+  }
+
+  /** Ends the frame begun by {@link beginFrame}. */
+  endFrame(): void {
+    this.#inFrame = false;
+  }
+
+  #reset(): void {
     this.#steps = 0;
     this.#timedOut = false;
+    this.#wallClockExpired = false;
+    this.#deadline = performance.now() + this.#options.wallClockMs;
+  }
+
+  /** Instructions (and charged library work) used by the current entry or frame so far. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** True when the current entry or frame is past its wall-clock limit. */
+  get pastDeadline(): boolean {
+    return performance.now() > this.#deadline;
+  }
+
+  /** Stops the current entry as past its wall-clock limit (used between time slices). */
+  expire(): void {
+    this.#timedOut = true;
+    this.#wallClockExpired = true;
+  }
+
+  /** Installs (or removes, with null) the interceptor of main-thread {@link pcall}s. */
+  setCallInterceptor(interceptor: CallInterceptor | null): void {
+    this.#interceptor = interceptor;
   }
 
   /** Empties the main thread's stack (between tasks nothing lives on it). */
@@ -149,8 +214,10 @@ export class LuaVm {
     if (this.#memoryExceeded()) lauxlib.luaL_error(L, toLua(MEMORY_MESSAGE));
     if (!this.#timedOut) {
       this.#steps += HOOK_INTERVAL;
-      if (this.#steps <= this.#options.instructionBudget) {
-        if (this.#shouldYield?.(L)) lua.lua_yield(L, 0);
+      if (this.#steps <= this.#options.instructionBudget && !this.#checkDeadline()) {
+        if (this.#shouldYield && lua.lua_isyieldable(L) && this.#shouldYield(L)) {
+          lua.lua_yield(L, 0);
+        }
         return;
       }
       this.#timedOut = true;
@@ -158,6 +225,13 @@ export class LuaVm {
     // Raised again at every interval once timed out, so a pcall cannot swallow it for good.
     lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
   };
+
+  /** True (and recorded) when the wall clock of the entry ran out. */
+  #checkDeadline(): boolean {
+    if (performance.now() <= this.#deadline) return false;
+    this.#wallClockExpired = true;
+    return true;
+  }
 
   /** Raises the timeout again if the budget is spent; used by the sandbox's pcall wrappers. */
   reraiseTimeout(L: LuaState): void {
@@ -172,7 +246,7 @@ export class LuaVm {
   charge(L: LuaState, instructions: number): void {
     if (this.#timedOut) lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
     this.#steps += instructions;
-    if (this.#steps <= this.#options.instructionBudget) return;
+    if (this.#steps <= this.#options.instructionBudget && !this.#checkDeadline()) return;
     this.#timedOut = true;
     lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
   }
@@ -287,6 +361,10 @@ export class LuaVm {
    * left and the failure is returned.
    */
   pcall(nargs: number, nresults: number, L: LuaState = this.L): Failure | null {
+    if (this.#interceptor && L === this.L) {
+      const intercepted = this.#interceptor(nargs, nresults);
+      if (intercepted !== undefined) return intercepted;
+    }
     const base = lua.lua_gettop(L) - nargs;
     lua.lua_pushcfunction(L, traceback);
     lua.lua_insert(L, base);
@@ -308,7 +386,8 @@ export class LuaVm {
       return { code: "lua-memory", description: "Lua code ran past its memory budget" };
     }
     if (this.#timedOut) {
-      return { code: "lua-timeout", description: "Lua code ran past its instruction budget" };
+      const limit = this.#wallClockExpired ? "wall-clock limit" : "instruction budget";
+      return { code: "lua-timeout", description: `Lua code ran past its ${limit}` };
     }
     return { code: "lua-error", description: message };
   }

@@ -13,6 +13,7 @@ import { createLuaWorld } from "../lua/lua_world.ts";
 import { getField } from "../lua/navigate.ts";
 import { createProgram, type Program } from "../lua/program.ts";
 import { type AppModel, installAppModel, LUA_PROPERTY, VIEW_LIST } from "../lua/prototypes.ts";
+import { installMemoryBudget, trackCoroutines } from "../lua/memory_budget.ts";
 import { openSandbox } from "../lua/sandbox.ts";
 import { restoreSession, type SavedSession, saveSession } from "../lua/session_snapshot.ts";
 import { createTimers, type Timers } from "../lua/timers.ts";
@@ -26,7 +27,9 @@ import type { Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
 import { Backend } from "./backend.ts";
+import { createEntryRunner, ENTRY_WALL_CLOCK_MS, type EntryRunner } from "./entry_runner.ts";
 import { createExecutor, type Executor } from "./executor.ts";
+import { loadLuaProperty } from "./lua_property.ts";
 import { createSessionApi, type SessionApi } from "./session_api.ts";
 
 /** Options of {@link LuaSession.create}. */
@@ -35,6 +38,8 @@ export interface LuaSessionOptions {
   site: Site;
   log: Logger;
   instructionBudget: number;
+  /** Bytes the session's Lua may hold (default 64 MiB); see `entry_runner.ts`. */
+  maxSessionMemory?: number;
   maxVariables: number;
   inlineLua: boolean;
   /** A snapshot to restore after `main.lua` ran (with `session.restoring` set). */
@@ -78,6 +83,9 @@ export class LuaSession {
   readonly #vm: LuaVm;
   readonly #backend: Backend<LuaValue>;
   readonly #executor: Executor;
+  readonly #runner: EntryRunner;
+  /** Why the session was ended (its memory budget), once it was. */
+  #ended: Failure | null = null;
   readonly #wrappers: WrapperRegistry;
   readonly #api: SessionApi;
   readonly #appModel: AppModel;
@@ -97,8 +105,15 @@ export class LuaSession {
     this.log = options.log;
     this.#site = options.site;
     this.#inlineLua = options.inlineLua;
-    const vm = this.#vm = new LuaVm({ instructionBudget: options.instructionBudget });
+    const vm = this.#vm = new LuaVm({
+      instructionBudget: options.instructionBudget,
+      wallClockMs: ENTRY_WALL_CLOCK_MS,
+    });
+    // Before the sandbox, so that its tables are charged too.
+    const meter = installMemoryBudget(vm, { maxBytes: options.maxSessionMemory });
     openSandbox(vm, { print: (line) => this.log.info(`lua: ${line}`) });
+    trackCoroutines(vm);
+    this.#runner = createEntryRunner({ vm, meter });
     this.#wrappers = new WrapperRegistry(vm);
     const world = createLuaWorld({
       vm,
@@ -243,35 +258,68 @@ export class LuaSession {
    * resolves with it too.
    */
   handleFrame(frame: ParsedFrame): Promise<Outgoing> {
-    return this.#executor.run(() => {
-      const out = this.#balanced(() => {
-        for (const item of frame.items) {
-          if ("error" in item) {
-            this.#backend.reportError(item.error);
-            continue;
-          }
-          this.#vm.beginEntry();
-          this.#backend.handle(item);
-        }
-        return this.afterBatch();
-      });
+    if (this.#ended) {
+      return Promise.reject(new FailureError(this.#ended.code, this.#ended.description));
+    }
+    return this.#executor.run(async () => {
+      this.#admit();
+      const steps = frame.items.map((item) => () =>
+        this.#balanced(() => {
+          if ("error" in item) this.#backend.reportError(item.error);
+          else this.#backend.handle(item);
+        })
+      );
+      const out = await this.#runner.run(steps, () => this.#balanced(() => this.afterBatch()));
       this.#dirty = true;
       this.#sink(out, frame.userEvent);
+      this.#review(out);
       return out;
     });
   }
 
-  /** ExecuteInSession: runs a function as one entry, then AfterBatch; changes go to the sink. */
+  /**
+   * ExecuteInSession: runs a function as one entry (time-sliced), then AfterBatch; changes go
+   * to the sink.
+   */
   runTask(task: () => void): Promise<void> {
-    return this.#executor.run(() => {
-      const out = this.#balanced(() => {
-        this.#vm.beginEntry();
-        task();
-        return this.afterBatch();
-      });
+    return this.#executor.run(async () => {
+      this.#admit();
+      const out = await this.#runner.run(
+        [() => this.#balanced(task)],
+        () => this.#balanced(() => this.afterBatch()),
+      );
       this.#dirty = true;
       if (!isEmpty(out)) this.#sink(out, false);
+      this.#review(out);
     });
+  }
+
+  /** Before an entry: a session still over its memory budget is ended (and the entry refused). */
+  #admit(): void {
+    const failure = this.#ended ?? this.#runner.admit();
+    if (!failure) return;
+    this.#end(failure);
+    throw new FailureError(failure.code, failure.description);
+  }
+
+  /** After an entry: too many memory stops end the session. */
+  #review(out: Outgoing): void {
+    const failure = this.#runner.review(out);
+    if (failure) this.#end(failure);
+  }
+
+  /** Ends the session for good: one log line, one error to the client, then shutdown. */
+  #end(failure: Failure): void {
+    if (this.#ended) return;
+    this.#ended = failure;
+    this.log.error(failure.description);
+    const out = emptyOutgoing();
+    out.errors.push(failure);
+    this.#sink(out, true);
+    // After the current task: the executor refuses anything queued later.
+    this.#timers.cancelAll();
+    this.#executor.close();
+    queueMicrotask(() => this.shutdown());
   }
 
   /**
@@ -422,30 +470,16 @@ export class LuaSession {
 
   /** NotifyPropertyChange: the `lua` property of variable 1, or the Lua watchers of a property. */
   #propertyChanged(variable: Variable<LuaValue>, name: string, value: string): void {
-    if (variable.id === 1 && name === LUA_PROPERTY) return this.#loadLuaProperty(value);
+    if (variable.id === 1 && name === LUA_PROPERTY) {
+      return loadLuaProperty(value, {
+        site: this.#site,
+        program: this.#program,
+        inlineLua: this.#inlineLua,
+      });
+    }
     for (const fn of variable.propertyWatchers(name)) {
       const result = this.#vm.call(fn, [value], 0);
       if (!result.ok) FailureError.unwrap(result, variable.id);
     }
-  }
-
-  /** SPEC 10.5: a `.lua` value loads that site file; anything else is inline code. */
-  #loadLuaProperty(value: string): void {
-    let failure: Failure | null;
-    if (value.endsWith(".lua")) {
-      const file = value.replace(/^\/+/, "");
-      if (
-        file.split("/").some((part) => part === ".." || part === "") || !this.#site.lua.has(file)
-      ) {
-        throw new FailureError("not-found", `No Lua file '${value}' in the site`, 1);
-      }
-      failure = this.#program.runFile(file);
-    } else {
-      if (!this.#inlineLua) {
-        throw new FailureError("forbidden", "Inline Lua is not allowed on this server", 1);
-      }
-      failure = this.#program.runCode(value, "=inline");
-    }
-    if (failure) throw new FailureError(failure.code, failure.description, 1);
   }
 }

@@ -54,6 +54,8 @@ export type ManagerOptions =
   & {
     site: Site;
     log: Logger;
+    /** Bytes one session's Lua may hold (`--max-session-memory`; default 64 MiB). */
+    maxSessionMemory?: number;
     /** Longest wait before a background flush, in milliseconds. */
     flushDelayMs?: number;
     /** Frames one connection may send per second; more are refused with `limit`. */
@@ -315,6 +317,7 @@ export class SessionManager {
       site: this.#options.site,
       log,
       instructionBudget: this.#options.instructionBudget,
+      maxSessionMemory: this.#options.maxSessionMemory,
       maxVariables: this.#options.maxVariables,
       inlineLua: this.#options.inlineLua,
       restoreFrom: snapshot,

@@ -25,6 +25,7 @@ const DOCUMENTED = [
   ["--max-messages", "UI_MAX_MESSAGES"],
   ["--max-variables", "UI_MAX_VARIABLES"],
   ["--instruction-budget", "UI_INSTRUCTION_BUDGET"],
+  ["--max-session-memory", "UI_MAX_SESSION_MEMORY"],
   ["--max-sessions", "UI_MAX_SESSIONS"],
   ["--max-frames-per-second", "UI_MAX_FRAMES_PER_SECOND"],
   ["--secret", "UI_SECRET"],
