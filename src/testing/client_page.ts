@@ -109,16 +109,52 @@ function clientRunner(): Promise<ScopeRunner> {
   return runner;
 }
 
-/** `valueAsNumber`, which linkedom's inputs lack and `type=number` fields read. */
+/**
+ * What linkedom lacks and the client uses: an input's `valueAsNumber` (read by `type=number`
+ * fields) and a select's `value` as a browser has it (the first option by default; a value from
+ * Lua picks the option). Added once to linkedom's shared classes, only where they are missing.
+ */
 function fillInDom(window: Record<string, unknown>): void {
   const input = (window.HTMLInputElement as { prototype: object }).prototype;
-  if ("valueAsNumber" in input) return;
-  Object.defineProperty(input, "valueAsNumber", {
-    get(this: HTMLInputElement) {
-      return this.value.trim() === "" ? NaN : Number(this.value);
+  if (!("valueAsNumber" in input)) {
+    Object.defineProperty(input, "valueAsNumber", {
+      get(this: HTMLInputElement) {
+        return this.value.trim() === "" ? NaN : Number(this.value);
+      },
+      configurable: true,
+    });
+  }
+  // A select's value is its selected option's, else its first option's, as in a browser.
+  const select = (window.HTMLSelectElement as { prototype: object }).prototype;
+  if (Object.getOwnPropertyDescriptor(select, "value")?.set) return;
+  Object.defineProperty(select, "value", {
+    get(this: HTMLSelectElement) {
+      const options = [...this.querySelectorAll("option")];
+      const chosen = options.find((option) => option.hasAttribute("selected")) ?? options[0];
+      return chosen?.value ?? "";
+    },
+    set(this: HTMLSelectElement, wanted: unknown) {
+      let found = false;
+      for (const option of this.querySelectorAll("option")) {
+        const match: boolean = !found && option.value === String(wanted);
+        found ||= match;
+        if (match) option.setAttribute("selected", "");
+        else option.removeAttribute("selected");
+      }
     },
     configurable: true,
   });
+}
+
+/** A console argument as text: an error's stack, an object's JSON. */
+function describe(part: unknown): string {
+  if (part instanceof Error) return part.stack ?? String(part);
+  if (typeof part !== "object" || part === null) return String(part);
+  try {
+    return JSON.stringify(part);
+  } catch {
+    return String(part);
+  }
 }
 
 /**
@@ -190,7 +226,7 @@ export async function openClientPage(options: ClientPageOptions): Promise<Client
     timers.delete(id);
     clearTimeout(id);
   };
-  const show = (...parts: unknown[]) => parts.map((part) => String(part)).join(" ");
+  const show = (...parts: unknown[]) => parts.map(describe).join(" ");
   const pageConsole = {
     error: (...parts: unknown[]) => options.problem(show(...parts)),
     warn: (...parts: unknown[]) => options.log(`warn: ${show(...parts)}`),
