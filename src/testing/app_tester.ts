@@ -27,11 +27,10 @@
  *
  * @module
  */
-import { DEFAULT_CONFIG } from "../config.ts";
+import { type Config, DEFAULT_CONFIG } from "../config.ts";
 import { createLogger, type Logger } from "../log.ts";
-import type { LuaValue } from "../lua/vm.ts";
-import type { LuaSession } from "../session/lua_session.ts";
-import { type ManagerOptions, newSid, SessionManager } from "../session/manager.ts";
+import type { LuaObject, LuaValue } from "../lua/vm.ts";
+import { newSid, SessionManager } from "../session/manager.ts";
 import { builtinPage } from "../server/page.ts";
 import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
 import type { Result } from "../failure.ts";
@@ -40,12 +39,27 @@ import { inMemorySite, type SiteFiles } from "./in_memory_site.ts";
 import { socketClass, type TestSocket } from "./test_socket.ts";
 import * as user from "./user_events.ts";
 
+// The types the tester's API names, so that an entry point re-exporting it documents them.
+export type { Config, Logger, LuaObject, LuaValue, Site, SiteFiles };
+export { inMemorySite };
+
 /** Options of {@link testApp}. */
 export interface AppTesterOptions {
   /** A site folder, a loaded {@link Site}, or its files in memory; the embedded app by default. */
   site: string | Site | SiteFiles;
   /** Session limits and switches, over the server's defaults. */
-  config: Partial<Omit<ManagerOptions, "site" | "log" | "persistence">>;
+  config: Partial<
+    Pick<
+      Config,
+      | "instructionBudget"
+      | "maxVariables"
+      | "maxFrameBytes"
+      | "maxMessagesPerFrame"
+      | "maxFramesPerSecond"
+      | "inlineLua"
+      | "sessionTimeoutMs"
+    >
+  >;
   /** Longest wait for the app to settle, in milliseconds. */
   settleTimeoutMs: number;
   /** Client timers shorter than this count as work in progress (a batch, a debounce). */
@@ -79,10 +93,8 @@ export interface AppTester extends AsyncDisposable {
   readonly document: Document;
   /** The page's global object, as the client sees it (`window.uiApp`, …). */
   readonly window: Record<string, unknown>;
-  /** The session (ready once {@link testApp} resolves). */
-  readonly session: LuaSession;
-  /** The in-process server side. */
-  readonly manager: SessionManager;
+  /** True from the first render until {@link AppTester.close} shuts the session down. */
+  readonly sessionRunning: boolean;
   /** The client's `console.error` lines and failed handlers: empty when nothing went wrong. */
   readonly problems: string[];
   /** The client's other console output, and the server's log lines (Lua `print` too). */
@@ -250,12 +262,9 @@ export async function testApp(options: Partial<AppTesterOptions> = {}): Promise<
     get window() {
       return current().window;
     },
-    get session() {
-      const session = manager.session(sid);
-      if (!session) throw new Error("The session is not running");
-      return session;
+    get sessionRunning() {
+      return manager.session(sid) !== undefined;
     },
-    manager,
     problems,
     logs,
 
@@ -330,7 +339,8 @@ export async function testApp(options: Partial<AppTesterOptions> = {}): Promise<
     },
     async lua(code) {
       await tester.settled();
-      const session = tester.session;
+      const session = manager.session(sid);
+      if (!page || !session) throw new Error("The app tester is closed");
       let result: Result<LuaValue[]> | undefined;
       await session.runTask(() => result = session.evaluate(code));
       if (!result) throw new Error("The Lua code did not run");

@@ -147,7 +147,7 @@ Deno.test("app tester", async (t) => {
     assert.notEqual(app.document, before);
     assert.equal(app.value(".name"), "Grace");
     assert.equal(app.text(".keys"), "KSS");
-    assert.equal(app.manager.sessionCount, 1);
+    assert.equal(app.sessionRunning, true);
   });
 
   await t.step("the page reported no problem", () => {
@@ -156,9 +156,10 @@ Deno.test("app tester", async (t) => {
 
   await t.step("close shuts the session down, and is safe to repeat", async () => {
     await app.close();
-    assert.equal(app.manager.sessionCount, 0);
+    assert.equal(app.sessionRunning, false);
     await app.close();
     assert.throws(() => app.text(".echo"), /The app tester is closed/);
+    await assert.rejects(app.lua("return 1"), /The app tester is closed/);
   });
 });
 
