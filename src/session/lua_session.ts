@@ -27,6 +27,7 @@ import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
 import { Backend } from "./backend.ts";
 import { createExecutor, type Executor } from "./executor.ts";
+import { templateOnlyPolicy } from "./path_policy.ts";
 import { createSessionApi, type SessionApi } from "./session_api.ts";
 
 /** Options of {@link LuaSession.create}. */
@@ -37,6 +38,8 @@ export interface LuaSessionOptions {
   instructionBudget: number;
   maxVariables: number;
   inlineLua: boolean;
+  /** Clients may bind any path; by default only the paths templates bind (`path_policy.ts`). */
+  openPaths?: boolean;
   /** A snapshot to restore after `main.lua` ran (with `session.restoring` set). */
   restoreFrom?: Uint8Array;
 }
@@ -109,6 +112,7 @@ export class LuaSession {
     });
     this.#backend = new Backend(world, {
       propertyChanged: (variable, name, value) => this.#propertyChanged(variable, name, value),
+      policy: options.openPaths ? undefined : templateOnlyPolicy(options.site.viewdefs),
     }, { maxVariables: options.maxVariables });
     this.#executor = createExecutor();
     this.#timers = createTimers({
