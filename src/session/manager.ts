@@ -10,7 +10,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import { type Batcher, createBatcher } from "../protocol/batcher.ts";
-import { errorOutgoing, type Outgoing } from "../protocol/outgoing.ts";
+import { errorOutgoing } from "../protocol/outgoing.ts";
 import { parseFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { LuaSession } from "./lua_session.ts";
