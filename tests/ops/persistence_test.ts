@@ -21,6 +21,7 @@ const SITE = fixture("persist_site");
 
 function serverArgs(store: string): string[] {
   return [
+    "--open-paths",
     "--dir",
     SITE,
     "--session-store",

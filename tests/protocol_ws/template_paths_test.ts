@@ -239,14 +239,27 @@ Deno.test("ui-engine frontend forms and a replayed page pass template-only paths
   }
 });
 
-Deno.test("--open-paths lets a client bind any path", async () => {
+Deno.test("--open-paths lets a client bind any path, but never replace a method", async (t) => {
   const server = await startTestServer({ openPaths: true });
   const client = await TestClient.connect(server);
   try {
     await client.exchange([watch(1)]);
-    const answer = await client.exchange([create(2, 1, { path: "contacts.0.email", access: "r" })]);
-    assert.deepEqual(errorsOf(answer), []);
-    assert.equal(valueOf(answer, 2), "ada@example.com");
+    await t.step("any path can be bound", async () => {
+      const answer = await client.exchange([
+        create(2, 1, { path: "contacts.0.email", access: "r" }),
+        create(3, 1, { path: "summary", access: "rw" }),
+        create(4, 1, { path: "summary()", access: "r" }),
+      ]);
+      assert.deepEqual(errorsOf(answer), []);
+      assert.equal(valueOf(answer, 2), "ada@example.com");
+    });
+    await t.step("summary = 'x' is refused and summary() still works", async () => {
+      const answer = await client.exchange([update(3, "x")]);
+      const error = onlyError(answer, "bad-access", 3);
+      assert.match(error.description, /'summary' is a function/);
+      const again = await client.exchange([watch(4)]);
+      assert.equal(valueOf(again, 4), SUMMARY);
+    });
   } finally {
     await client.close();
     await server.shutdown();
