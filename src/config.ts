@@ -63,6 +63,10 @@ export interface Config {
   inlineLua: boolean;
   /** Serve `/<sid>/variables` and `/<sid>/variables.json`. */
   debug: boolean;
+  /** Let clients create variables for any path, not only the paths templates bind. */
+  openPaths: boolean;
+  /** Development: Lua errors reach the browser with their traceback and file positions. */
+  dev: boolean;
   /** The least severe level logged. */
   logLevel: LogLevel;
   /** Largest client frame, in bytes. */
@@ -161,6 +165,8 @@ export const DEFAULT_CONFIG: Config = {
   hotload: false,
   inlineLua: false,
   debug: false,
+  openPaths: false,
+  dev: false,
   logLevel: "info",
   maxFrameBytes: 1024 * 1024,
   maxMessagesPerFrame: 1000,
@@ -250,6 +256,20 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     env: "UI_DEBUG",
     kind: "boolean",
     help: "serve /<sid>/variables, a view of each session's variables",
+  },
+  {
+    key: "openPaths",
+    flag: "open-paths",
+    env: "UI_OPEN_PATHS",
+    kind: "boolean",
+    help: "let clients bind any path, not only the paths the templates bind (tools and tests)",
+  },
+  {
+    key: "dev",
+    flag: "dev",
+    env: "UI_DEV",
+    kind: "boolean",
+    help: "send Lua errors to the browser with traceback and file positions (deno task dev)",
   },
   {
     key: "logLevel",

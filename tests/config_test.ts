@@ -46,6 +46,9 @@ Deno.test("defaults", async (t) => {
     assert.equal(DEFAULT_CONFIG.sessionTimeoutMs, 15 * 60_000);
     assert.equal(DEFAULT_CONFIG.hotload, false);
     assert.equal(DEFAULT_CONFIG.inlineLua, false);
+    // Template-only paths and production errors unless asked otherwise.
+    assert.equal(DEFAULT_CONFIG.openPaths, false);
+    assert.equal(DEFAULT_CONFIG.dev, false);
     assert.equal(DEFAULT_CONFIG.maxFrameBytes, 1024 * 1024);
     assert.equal(DEFAULT_CONFIG.maxMessagesPerFrame, 1000);
     assert.equal(DEFAULT_CONFIG.maxVariables, 100_000);
@@ -79,6 +82,12 @@ Deno.test("flags", async (t) => {
     assert.equal(parse(["--hotload=false"]).hotload, false);
     assert.equal(parse(["--hotload=off"]).hotload, false);
     assert.equal(parse(["--hotload=YES"]).hotload, true);
+  });
+  await t.step("--open-paths and --dev", () => {
+    const config = parse(["--open-paths", "--dev"]);
+    assert.equal(config.openPaths, true);
+    assert.equal(config.dev, true);
+    assert.equal(parse(["--open-paths=no"]).openPaths, false);
   });
   await t.step("a boolean flag does not take the next argument", () => {
     const config = parse(["--hotload", "--port", "1234"]);
@@ -206,6 +215,11 @@ Deno.test("environment variables", async (t) => {
     assert.equal(config.hotload, false);
     assert.equal(config.inlineLua, false);
     assert.equal(config.debug, false);
+  });
+  await t.step("UI_OPEN_PATHS and UI_DEV", () => {
+    const config = parse([], env({ UI_OPEN_PATHS: "true", UI_DEV: "1" }));
+    assert.equal(config.openPaths, true);
+    assert.equal(config.dev, true);
   });
   await t.step("an empty variable is ignored", () => {
     assert.equal(parse([], env({ PORT: "" })).port, 8000);

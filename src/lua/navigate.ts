@@ -158,7 +158,8 @@ function readStep(vm: LuaVm, value: LuaValue, segment: Segment): Outcome {
 
 /**
  * Writes a value through segments: assigns a field or index, or calls `m(value)` for `m()` and
- * `m(_)`. A nil part way is a `path-failure` (SPEC 6). `callOnly` calls `m()` with no argument
+ * `m(_)`. A nil part way is a `path-failure` (SPEC 6); assigning over a function (a method, own
+ * or inherited) is refused with `bad-access`. `callOnly` calls `m()` with no argument
  * (an `action` variable).
  *
  * @example
@@ -209,6 +210,20 @@ export function writeSegments(
       failure: {
         code: "path-failure",
         description: `Cannot set '${describe(last)}' on a ${typeof target}`,
+      },
+    };
+  }
+  // A client write never replaces a method (or any function) with a value: `summary = "x"`
+  // would shadow `summary()` for every reader of the object.
+  const current = getField(vm, target, last.kind === "index" ? last.position : last.key);
+  if (!current.ok) return current;
+  const held = current.value;
+  if (held !== null && typeof held === "object" && held.kind === "function") {
+    return {
+      ok: false,
+      failure: {
+        code: "bad-access",
+        description: `'${describe(last)}' is a function; a client write cannot replace it`,
       },
     };
   }

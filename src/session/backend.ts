@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { type Failure, FailureError } from "../failure.ts";
+import { type Failure, FailureError, type Result } from "../failure.ts";
 import { emptyOutgoing, type Outgoing } from "../protocol/outgoing.ts";
 import type { ClientMessage, CreateMessage, UpdateMessage } from "../protocol/messages.ts";
-import { ChangeDetector, pathBase } from "../variables/change_detection.ts";
+import { ChangeDetector, ignoredWrapper, pathBase } from "../variables/change_detection.ts";
 import { lastSegment, type Path } from "../variables/path.ts";
 import { VariableTree } from "../variables/tree.ts";
 import type { ValueWorld } from "../variables/value_world.ts";
@@ -27,6 +27,30 @@ import {
 export interface BackendHooks<V> {
   /** Called after the client set a property (after it is stored); may throw a FailureError. */
   propertyChanged(variable: Variable<V>, name: string, value: string): void;
+  /** What the client may create and change (template-only paths); absent: anything. */
+  policy?: BackendPolicy<V>;
+}
+
+/** What a create policy grants: the access as sent, or read-only whatever was asked. */
+export type CreateGrant = "as-sent" | "read-only";
+
+/** A frontend `create`, as a {@link BackendPolicy} sees it. */
+export interface CreateRequest<V> {
+  parent: Variable<V> | undefined;
+  /** The parent's `type` (as sent, or as change detection will find it); `""` for none. */
+  parentType: string;
+  /** The `path` property as sent, query included; undefined for none (or `unbound`). */
+  path: string | undefined;
+  /** Every property, the path's query merged in. */
+  properties: ReadonlyMap<string, string>;
+}
+
+/** Decides which variables a client may create and which properties it may change. */
+export interface BackendPolicy<V> {
+  /** Allows a create (and says how), or refuses it before anything is read or made. */
+  mayCreate(request: CreateRequest<V>): Result<CreateGrant>;
+  /** Refuses a client property change with a failure, or allows it (undefined). */
+  maySetProperty(variable: Variable<V>, name: string, value: string): Failure | undefined;
 }
 
 /** Options of {@link Backend}. */
@@ -132,7 +156,21 @@ export class Backend<V> {
         if (!properties.has(name)) properties.set(name, value);
       }
     }
-    const access = accessFor(properties.get("access"), path, id);
+    let asked = properties.get("access");
+    const policy = this.#hooks.policy;
+    if (policy) {
+      const grant = FailureError.unwrap(
+        policy.mayCreate({
+          parent,
+          parentType: parent ? this.#typeOf(parent) : "",
+          path: unbound ? undefined : pathText,
+          properties,
+        }),
+        id,
+      );
+      if (grant === "read-only") asked = "r";
+    }
+    const access = accessFor(asked, path, id);
     const presenter = properties.get("create");
     let value: V | null = null;
     if (presenter !== undefined) {
@@ -180,11 +218,45 @@ export class Backend<V> {
   }
 
   #setClientProperties(variable: Variable<V>, properties: Properties): void {
+    const policy = this.#hooks.policy;
+    if (policy) {
+      // Checked before any is stored: a refused update changes nothing.
+      for (const [raw, value] of Object.entries(properties)) {
+        const refused = policy.maySetProperty(variable, splitPriority(raw)[0], value);
+        if (refused) throw new FailureError(refused.code, refused.description, variable.id);
+      }
+    }
     for (const [raw, value] of Object.entries(properties)) {
       const [name, priority] = splitPriority(raw);
       variable.setClientProperty(name, value, priority);
       this.#hooks.propertyChanged(variable, name, value);
     }
+  }
+
+  /**
+   * A parent's `type` for the create policy: the one sent, or for a parent not sent yet (made
+   * earlier in the same frame, as a reconnect replays a page) the one change detection will
+   * find, reading its path and making its wrapper now as detection would.
+   */
+  #typeOf(parent: Variable<V>): string {
+    if (parent.sentType !== undefined) return parent.sentType;
+    const world = this.#world;
+    if (parent.readable && parent.path) {
+      const read = world.read(pathBase(parent), parent.path);
+      parent.recordRead(read.ok ? read.value : null);
+    }
+    const name = parent.properties.get("wrapper");
+    if (name === undefined || ignoredWrapper(parent)) return world.typeOf(parent.value);
+    const source = world.encode(parent.value);
+    if (parent.wrapperStale(source)) {
+      const made = world.wrap(parent, name);
+      if (!made.ok) return "";
+      if (made.value !== parent.wrapper && parent.wrapper !== null) {
+        world.dispose(parent, parent.wrapper);
+      }
+      parent.recordWrapper(made.value, source);
+    }
+    return parent.wrapper === null ? "" : world.wrapperType(parent.wrapper, name);
   }
 
   /** Removes a variable and its subtree, telling the client. */

@@ -30,6 +30,7 @@ import { Backend } from "./backend.ts";
 import { createEntryRunner, ENTRY_WALL_CLOCK_MS, type EntryRunner } from "./entry_runner.ts";
 import { createExecutor, type Executor } from "./executor.ts";
 import { loadLuaProperty } from "./lua_property.ts";
+import { templateOnlyPolicy } from "./path_policy.ts";
 import { createSessionApi, type SessionApi } from "./session_api.ts";
 
 /** Options of {@link LuaSession.create}. */
@@ -42,6 +43,8 @@ export interface LuaSessionOptions {
   maxSessionMemory?: number;
   maxVariables: number;
   inlineLua: boolean;
+  /** Clients may bind any path; by default only the paths templates bind (`path_policy.ts`). */
+  openPaths?: boolean;
   /** A snapshot to restore after `main.lua` ran (with `session.restoring` set). */
   restoreFrom?: Uint8Array;
 }
@@ -124,6 +127,7 @@ export class LuaSession {
     });
     this.#backend = new Backend(world, {
       propertyChanged: (variable, name, value) => this.#propertyChanged(variable, name, value),
+      policy: options.openPaths ? undefined : templateOnlyPolicy(options.site.viewdefs),
     }, { maxVariables: options.maxVariables });
     this.#executor = createExecutor();
     this.#timers = createTimers({

@@ -10,10 +10,11 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import { type Batcher, createBatcher } from "../protocol/batcher.ts";
-import { errorOutgoing, type Outgoing } from "../protocol/outgoing.ts";
+import { errorOutgoing } from "../protocol/outgoing.ts";
 import { parseFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { LuaSession } from "./lua_session.ts";
+import { reportLuaErrors } from "./lua_errors.ts";
 import type { Persistence } from "./persistence.ts";
 
 /** The transport side of a connection. */
@@ -51,6 +52,7 @@ export type ManagerOptions =
     | "instructionBudget"
     | "inlineLua"
   >
+  & Partial<Pick<Config, "openPaths" | "dev">>
   & {
     site: Site;
     log: Logger;
@@ -94,19 +96,6 @@ function createRateLimit(perSecond: number): () => boolean {
     }
     return ++count <= perSecond;
   };
-}
-
-/**
- * Logs the Lua errors of a variable (a failing action, getter, wrapper or watcher) that are
- * about to be sent. Errors without a variable (main.lua, timers, mutate) are logged where they
- * happen.
- */
-function logLuaErrors(session: LuaSession, out: Outgoing): void {
-  for (const error of out.errors) {
-    if (error.varId === undefined) continue;
-    if (error.code !== "lua-error" && error.code !== "lua-timeout") continue;
-    session.log.error(`Lua error (${error.code}) in variable ${error.varId}: ${error.description}`);
-  }
 }
 
 /** A well-formed session id: 32 lowercase hex characters. */
@@ -320,6 +309,7 @@ export class SessionManager {
       maxSessionMemory: this.#options.maxSessionMemory,
       maxVariables: this.#options.maxVariables,
       inlineLua: this.#options.inlineLua,
+      openPaths: this.#options.openPaths,
       restoreFrom: snapshot,
     });
     log.info("Session created");
@@ -341,7 +331,7 @@ export class SessionManager {
     const attach = (session: LuaSession) => {
       if (!connection.active) return;
       session.attach((out, immediate) => {
-        logLuaErrors(session, out);
+        reportLuaErrors(session.log, out, this.#options.dev ?? false);
         if (connection.active) batcher.add(out, immediate);
       });
     };

@@ -202,8 +202,22 @@ function updatePriority<V>(variable: Variable<V>, properties: Properties | undef
   return priority;
 }
 
-/** List index variables repeat the list's `itemWrapper` as `wrapper`; that one is ignored. */
-function ignoredWrapper<V>(variable: Variable<V>): boolean {
+/**
+ * True when a variable's `wrapper` is ignored: list index variables repeat the list's
+ * `itemWrapper` as `wrapper` (ui-engine's frontend does), and that one is not made.
+ *
+ * @example
+ * ```ts
+ * import { ignoredWrapper } from "./change_detection.ts";
+ * import { Variable } from "./variable.ts";
+ * const list = new Variable({ id: 2, parent: undefined, origin: "frontend",
+ *   properties: new Map([["itemWrapper", "Row"]]) });
+ * const item = new Variable({ id: 3, parent: list, origin: "frontend",
+ *   properties: new Map([["wrapper", "Row"]]) });
+ * ignoredWrapper(item); // true
+ * ```
+ */
+export function ignoredWrapper<V>(variable: Variable<V>): boolean {
   const wrapper = variable.properties.get("wrapper");
   const parent = variable.parent;
   if (wrapper === undefined || !parent) return false;

@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { itemWrappersOf, TypeBindings } from "./bound_paths.ts";
+
+const NO_BINDINGS = new TypeBindings([]);
 
 /**
  * The templates of a site, keyed by file name without `.html` (e.g. `Contact.list-item`).
@@ -18,6 +21,10 @@
 export class ViewdefStore {
   readonly #templates: Map<string, string>;
   #version = 0;
+  /** Bindings by type and the item wrappers, scanned on demand for {@link #scannedVersion}. */
+  #bindings = new Map<string, TypeBindings>();
+  #itemWrappers: ReadonlySet<string> | undefined;
+  #scannedVersion = 0;
 
   /** Creates a store over a key → template map (the map is copied). */
   constructor(templates: ReadonlyMap<string, string> = new Map()) {
@@ -48,6 +55,35 @@ export class ViewdefStore {
   /** Removes one template. */
   delete(key: string): void {
     if (this.#templates.delete(key)) this.#version++;
+  }
+
+  /**
+   * The paths the templates of a type bind (all its namespaces), scanned once per change of
+   * the templates.
+   */
+  bindings(type: string): TypeBindings {
+    this.#forgetScansIfChanged();
+    let bindings = this.#bindings.get(type);
+    if (bindings) return bindings;
+    const templates = Object.values(this.forType(type));
+    // Types without templates are not remembered: a value's type may come from user data.
+    if (templates.length === 0) return NO_BINDINGS;
+    bindings = new TypeBindings(templates);
+    this.#bindings.set(type, bindings);
+    return bindings;
+  }
+
+  /** Every `ui-item-wrapper` value of every template, scanned once per change of the templates. */
+  itemWrappers(): ReadonlySet<string> {
+    this.#forgetScansIfChanged();
+    return this.#itemWrappers ??= itemWrappersOf(this.#templates.values());
+  }
+
+  #forgetScansIfChanged(): void {
+    if (this.#scannedVersion === this.#version) return;
+    this.#scannedVersion = this.#version;
+    this.#bindings = new Map();
+    this.#itemWrappers = undefined;
   }
 
   /** All namespaces of a type: the keys that start with `TYPE.`. */

@@ -39,7 +39,8 @@ const SEED_NAMES = [
 ];
 
 Deno.test("default app in the browser", async (t) => {
-  const app = await openApp();
+  // The default configuration: template-only paths, as `deno task start` runs.
+  const app = await openApp({ openPaths: false, dev: false });
   const { page } = app;
   const row = (name: string) => page.locator(".contact-list .row", { hasText: name });
   try {

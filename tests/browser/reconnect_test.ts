@@ -9,7 +9,7 @@ import { startTestServer } from "../support/ws_client.ts";
 import { openApp, texts, until, waitForCount, waitForText } from "./helpers.ts";
 
 Deno.test("server restart: reconnecting state, then a working page", async (t) => {
-  const app = await openApp();
+  const app = await openApp({ openPaths: false });
   const { page } = app;
   try {
     await waitForCount(page, ".contact-list .row", 8);
@@ -56,7 +56,7 @@ Deno.test("server restart: reconnecting state, then a working page", async (t) =
 });
 
 Deno.test("a second window takes the session over; the first stops", async (t) => {
-  const app = await openApp();
+  const app = await openApp({ openPaths: false });
   const { page } = app;
   const second = await app.context.newPage();
   try {

@@ -50,6 +50,7 @@ function makeSession(main: string, files: Record<string, string> = {}, vendedId 
     instructionBudget: 1_000_000,
     maxVariables: 1000,
     inlineLua: false,
+    openPaths: true,
   });
   const run = (code: string): LuaValue[] => {
     const result = session.evaluate(code);

@@ -267,4 +267,25 @@ Deno.test("writeSegments", async (t) => {
     assert.equal(write("ref", table).ok, true);
     assert.equal(read(vm, app, "ref"), table);
   });
+  await t.step("a write never replaces a function: inherited, own or in a list", () => {
+    lua(vm, "app.own = function() return 1 end; app.list[2] = print");
+    for (const path of ["greet", "own", "list.1", "friend.setName"]) {
+      const outcome = write(path, "x");
+      assert.equal(outcome.ok, false, path);
+      if (!outcome.ok) {
+        assert.equal(outcome.failure.code, "bad-access");
+        assert.match(outcome.failure.description, /is a function; a client write cannot/);
+      }
+    }
+    // Nothing changed: the method still runs, and the instance has no field of its own.
+    assert.match(String(lua(vm, "return app:greet('hello')")), /^hello /);
+    assert.equal(lua(vm, "return rawget(app, 'greet') == nil and type(app.own)"), "function");
+    assert.equal(lua(vm, "return type(app.list[2])"), "function");
+  });
+  await t.step("data fields, nil fields and method calls are still written", () => {
+    assert.equal(write("name", "zoe").ok, true);
+    assert.equal(write("brandNew", 1).ok, true);
+    assert.equal(write("setName(_)", "ann").ok, true);
+    assert.equal(read(vm, app, "name"), "ann");
+  });
 });

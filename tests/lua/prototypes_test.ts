@@ -31,6 +31,7 @@ function makeSession(): {
     instructionBudget: 1_000_000,
     maxVariables: 100,
     inlineLua: true,
+    openPaths: true,
   });
   const lua = (code: string) => {
     const result = session.evaluate(code);

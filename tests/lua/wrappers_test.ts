@@ -139,6 +139,7 @@ Deno.test("wrappers through a session", async (t) => {
     instructionBudget: 1_000_000,
     maxVariables: 100,
     inlineLua: false,
+    openPaths: true,
   });
   // deno-lint-ignore no-explicit-any
   const frame = async (...messages: unknown[]): Promise<any[]> => {

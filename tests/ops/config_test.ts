@@ -20,6 +20,8 @@ const DOCUMENTED = [
   ["--hotload", "UI_HOTLOAD"],
   ["--inline-lua", "UI_INLINE_LUA"],
   ["--debug", "UI_DEBUG"],
+  ["--open-paths", "UI_OPEN_PATHS"],
+  ["--dev", "UI_DEV"],
   ["--log-level", "UI_LOG_LEVEL"],
   ["--max-frame-bytes", "UI_MAX_FRAME_BYTES"],
   ["--max-messages", "UI_MAX_MESSAGES"],
@@ -75,6 +77,8 @@ Deno.test("main.ts --help", async (t) => {
     assert.match(stdout, /env UI_MAX_FRAMES_PER_SECOND; default: 1000\n/);
     assert.match(stdout, /env UI_INLINE_LUA; default: false/);
     assert.match(stdout, /env UI_DEBUG; default: false/);
+    assert.match(stdout, /env UI_OPEN_PATHS; default: false/);
+    assert.match(stdout, /env UI_DEV; default: false/);
     assert.equal(stdout.trim(), helpText().trim());
   });
 });

@@ -206,7 +206,7 @@ Deno.test("errors: paths and access", async (t) => {
 });
 
 Deno.test("errors: Lua failures", async (t) => {
-  await withHarness(SITE, { instructionBudget: 200_000 }, async (h) => {
+  await withHarness(SITE, { instructionBudget: 200_000, dev: true }, async (h) => {
     await t.step("a getter that raises: lua-error with the Lua message, once", async () => {
       const { client } = await h.open();
       const start = client.frames.length;
@@ -346,7 +346,7 @@ Deno.test("errors: main.lua failures", async (t) => {
   });
 
   await t.step("a syntax error: lua-error, no app variable, connection open", async () => {
-    await withHarness("syntax_site", {}, async (h) => {
+    await withHarness("syntax_site", { dev: true }, async (h) => {
       const client = await h.connect();
       const first = await client.exchange([watch(1)]);
       const errors = first.filter((m) => m.type === "error");

@@ -63,6 +63,7 @@ function makeSession(options: { maxVariables?: number; budget?: number } = {}): 
     instructionBudget: options.budget ?? 200_000,
     maxVariables: options.maxVariables ?? 1000,
     inlineLua: false,
+    openPaths: true,
   });
   const send = async (...messages: unknown[]): Promise<Wire[]> => {
     const items = messages.map((message) => parseMessage(message));

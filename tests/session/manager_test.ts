@@ -44,6 +44,7 @@ function manager(options: Partial<ManagerOptions> = {}): SessionManager {
     maxVariables: 1000,
     instructionBudget: 1_000_000,
     inlineLua: false,
+    openPaths: true,
     site: site(),
     log: silentLogger,
     flushDelayMs: 1,

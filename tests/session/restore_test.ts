@@ -39,6 +39,7 @@ function makeSession(main: string, restoreFrom?: Uint8Array): LuaSession {
     instructionBudget: 1_000_000,
     maxVariables: 1000,
     inlineLua: false,
+    openPaths: true,
     restoreFrom,
   });
 }

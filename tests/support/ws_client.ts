@@ -20,13 +20,24 @@ export interface Received {
  */
 export const TEST_SECRET = "test secret, the same for every test server";
 
-/** Starts a server for a fixture site (a folder under tests/fixtures) or the embedded app. */
+/**
+ * Starts a server for a fixture site (a folder under tests/fixtures) or the embedded app. Test
+ * servers let clients bind arbitrary paths (`openPaths`) unless a test asks for the default,
+ * template-only paths, with `{ openPaths: false }`.
+ */
 export function startTestServer(
   overrides: Partial<Config> = {},
   options: { log?: Logger; flushDelayMs?: number } = {},
 ): Promise<RunningServer> {
   return startServer(
-    { ...DEFAULT_CONFIG, port: 0, host: "127.0.0.1", secret: TEST_SECRET, ...overrides },
+    {
+      ...DEFAULT_CONFIG,
+      port: 0,
+      host: "127.0.0.1",
+      secret: TEST_SECRET,
+      openPaths: true,
+      ...overrides,
+    },
     { log: options.log ?? silentLogger, flushDelayMs: options.flushDelayMs },
   );
 }
