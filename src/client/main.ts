@@ -12,6 +12,7 @@ import type { ClientContext } from "./context.ts";
 import { clearError, markError } from "./errors.ts";
 import { parseServerFrame } from "./protocol.ts";
 import { bindTree } from "./render.ts";
+import { startRouter } from "./router.ts";
 import { StatusBanner } from "./status.ts";
 import { type ClientVariable, VariableStore } from "./store.ts";
 import { View } from "./view.ts";
@@ -92,6 +93,9 @@ export function startClient(document: Document): Client | undefined {
   const app = store.watchApp();
   const namespace = root.getAttribute("ui-namespace");
   if (namespace) app.properties.namespace = namespace;
+  // The address goes with the first watch, so Lua sees a deep link before anything renders.
+  const router = startRouter(store, sid, () => batcher.flush());
+  router.report();
   new View(context, root, app.id, { container: true });
   connection = new Connection(`${scheme}://${location.host}/ws/${sid}`, {
     open: (reconnected) => {
@@ -99,6 +103,7 @@ export function startClient(document: Document): Client | undefined {
         // The server dropped this page's variables: create them again, then resend edits.
         const pending = batcher.take();
         for (const message of store.replay()) batcher.add(message);
+        router.report();
         for (const message of pending) {
           if (message.type === "update" && store.get(message.data.varId)) {
             batcher.add(message, true);

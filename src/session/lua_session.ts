@@ -14,6 +14,7 @@ import { getField } from "../lua/navigate.ts";
 import { createProgram, type Program } from "../lua/program.ts";
 import { type AppModel, installAppModel, LUA_PROPERTY, VIEW_LIST } from "../lua/prototypes.ts";
 import { openSandbox } from "../lua/sandbox.ts";
+import { setSessionUrl, URL_PROPERTY } from "../lua/session_url.ts";
 import { restoreSession, type SavedSession, saveSession } from "../lua/session_snapshot.ts";
 import { createTimers, type Timers } from "../lua/timers.ts";
 import { type LuaObject, type LuaValue, LuaVm } from "../lua/vm.ts";
@@ -423,6 +424,9 @@ export class LuaSession {
   /** NotifyPropertyChange: the `lua` property of variable 1, or the Lua watchers of a property. */
   #propertyChanged(variable: Variable<LuaValue>, name: string, value: string): void {
     if (variable.id === 1 && name === LUA_PROPERTY) return this.#loadLuaProperty(value);
+    if (variable.id === 1 && name === URL_PROPERTY) {
+      setSessionUrl(this.#vm, this.#sessionTable, value);
+    }
     for (const fn of variable.propertyWatchers(name)) {
       const result = this.#vm.call(fn, [value], 0);
       if (!result.ok) FailureError.unwrap(result, variable.id);
