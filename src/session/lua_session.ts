@@ -28,6 +28,7 @@ import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
 import { Backend } from "./backend.ts";
 import { createExecutor, type Executor } from "./executor.ts";
+import { addClear, addDetails, type DevFailure, errorDetails } from "./dev_errors.ts";
 import { createSessionApi, type SessionApi } from "./session_api.ts";
 
 /** Options of {@link LuaSession.create}. */
@@ -40,6 +41,8 @@ export interface LuaSessionOptions {
   inlineLua: boolean;
   /** A snapshot to restore after `main.lua` ran (with `session.restoring` set). */
   restoreFrom?: Uint8Array;
+  /** Development (`--hotload`): errors carry the overlay's details (see `dev_errors.ts`). */
+  dev?: boolean;
 }
 
 /**
@@ -92,12 +95,20 @@ export class LuaSession {
   /** Lua ran since the last snapshot. */
   #dirty = false;
   #lastDropped = "";
+  readonly #dev: boolean;
+  /** The client was sent an error with overlay details that no success has cleared yet. */
+  #devShown = false;
+  /** `main.lua` failed at start: the next hot reload runs it again. */
+  #startFailed = false;
+  /** Types already warned about for having no viewdef. */
+  readonly #warnedTypes = new Set<string>();
 
   private constructor(options: LuaSessionOptions) {
     this.vendedId = options.vendedId;
     this.log = options.log;
     this.#site = options.site;
     this.#inlineLua = options.inlineLua;
+    this.#dev = options.dev ?? false;
     const vm = this.#vm = new LuaVm({ instructionBudget: options.instructionBudget });
     openSandbox(vm, { print: (line) => this.log.info(`lua: ${line}`) });
     this.#wrappers = new WrapperRegistry(vm);
@@ -149,10 +160,7 @@ export class LuaSession {
     const session = new LuaSession(options);
     if (options.restoreFrom) session.#setFlag("restoring", true);
     const failure = session.#program.runFile("main.lua");
-    if (failure) {
-      session.log.error(`main.lua failed: ${failure.description}`);
-      session.#startupErrors.errors.push(newFailure(failure.code, failure.description));
-    }
+    if (failure) session.#startFailure(failure);
     if (!options.restoreFrom) return session;
     session.#setFlag("restoring", false);
     const restored = session.#restore(options.restoreFrom);
@@ -164,6 +172,17 @@ export class LuaSession {
       newFailure("lua-error", "Your session could not be restored; a new one was started"),
     );
     return fresh;
+  }
+
+  #startFailure(failure: Failure): void {
+    this.log.error(`main.lua failed: ${failure.description}`);
+    this.#startFailed = true;
+    const error = newFailure(failure.code, failure.description);
+    if (this.#dev) {
+      const details = errorDetails(failure.description, "Start-up", (f) => this.#site.lua.get(f));
+      (error as DevFailure).details = details;
+    }
+    this.#startupErrors.errors.push(error);
   }
 
   /** Restores the app object from a snapshot; false (logged) when it cannot. */
@@ -257,6 +276,7 @@ export class LuaSession {
         return this.afterBatch();
       });
       this.#dirty = true;
+      this.#devReport(out, true);
       this.#sink(out, frame.userEvent);
       return out;
     });
@@ -264,6 +284,11 @@ export class LuaSession {
 
   /** ExecuteInSession: runs a function as one entry, then AfterBatch; changes go to the sink. */
   runTask(task: () => void): Promise<void> {
+    return this.#runTask(task, false);
+  }
+
+  /** A task; `clears`: its success clears the dev overlay (a reload, not a timer). */
+  #runTask(task: () => void, clears: boolean): Promise<void> {
     return this.#executor.run(() => {
       const out = this.#balanced(() => {
         this.#vm.beginEntry();
@@ -271,8 +296,20 @@ export class LuaSession {
         return this.afterBatch();
       });
       this.#dirty = true;
+      this.#devReport(out, clears);
       if (!isEmpty(out)) this.#sink(out, false);
     });
+  }
+
+  /** Dev: details on Lua errors; after a success that follows them, the overlay's clear. */
+  #devReport(out: Outgoing, clears: boolean): void {
+    if (!this.#dev) return;
+    if (addDetails(out, "Lua error", (file) => this.#site.lua.get(file))) {
+      this.#devShown = true;
+    } else if (clears && this.#devShown) {
+      this.#devShown = false;
+      addClear(out);
+    }
   }
 
   /**
@@ -292,6 +329,7 @@ export class LuaSession {
       this.#sentTypes.add(type);
       const found = this.#site.viewdefs.forType(type);
       if (Object.keys(found).length > 0) out.viewdefs = { ...out.viewdefs, ...found };
+      else this.#missingViewdef(type, out);
     }
     return out;
   }
@@ -311,11 +349,20 @@ export class LuaSession {
    * `session.reloading` set; a failure is logged and sent as `lua-error`.
    */
   reloadFile(file: string): Promise<void> {
-    if (!this.#program.hasLoaded(file)) return Promise.resolve();
-    return this.runTask(() => {
-      const failure = this.#program.reload(file);
-      if (failure) this.#reportFailure(`Reload of lua/${file}`, failure);
-    }).catch(() => {});
+    const restart = this.#startFailed;
+    if (!restart && !this.#program.hasLoaded(file)) return Promise.resolve();
+    return this.#runTask(() => {
+      if (file !== "main.lua" || !restart) {
+        const failure = this.#program.reload(file);
+        if (failure) return this.#reportFailure(`Reload of lua/${file}`, failure);
+      }
+      if (!restart) return;
+      // main.lua failed at start: once the site is fixed, the session starts for real.
+      const failure = this.#program.runFile("main.lua");
+      if (failure) return this.#reportFailure("main.lua", failure);
+      this.#startFailed = false;
+      this.log.info("main.lua ran after the fix");
+    }, true).catch(() => {});
   }
 
   /** Re-sends a changed viewdef if this session's connection has its type (hot reload). */
@@ -402,6 +449,18 @@ export class LuaSession {
   }
 
   // ---- Internals ----------------------------------------------------------------------------
+
+  /** A type the client was sent has no viewdef: warned once; dev shows it in the overlay. */
+  #missingViewdef(type: string, out: Outgoing): void {
+    if (this.#warnedTypes.has(type)) return;
+    this.#warnedTypes.add(type);
+    const message = `No viewdef for type ${type}: add viewdefs/${type}.DEFAULT.html`;
+    this.log.warn(message);
+    if (!this.#dev) return;
+    const error = newFailure("not-found", message) as DevFailure;
+    error.details = { kind: "Missing viewdef", message };
+    out.errors.push(error);
+  }
 
   /** Logs a failure and sends it to the client with the next flush. */
   #reportFailure(what: string, failure: Failure, varId?: number): void {

@@ -60,6 +60,8 @@ export type ManagerOptions =
     maxFramesPerSecond?: number;
     /** Where sessions are saved so that they outlive the process; none keeps them in memory. */
     persistence?: Persistence;
+    /** Development (`--hotload`): Lua errors carry the client overlay's details. */
+    hotload?: boolean;
   };
 
 interface Entry {
@@ -291,6 +293,7 @@ export class SessionManager {
       maxVariables: this.#options.maxVariables,
       inlineLua: this.#options.inlineLua,
       restoreFrom: snapshot,
+      dev: this.#options.hotload,
     });
     log.info("Session created");
     return session;
