@@ -10,6 +10,7 @@ local ContactBook = session:prototype("ContactBook", {
   search = "",
   notice = "", -- a short message at the bottom ("Deleted Ada Lovelace")
   trash = EMPTY, -- {contact, index} of the last deletion, while it can be undone
+  lastId = 0, -- the last contact number given out (contacts are /contacts/<number>)
 })
 
 local NOTICE_MS = 5000
@@ -64,9 +65,58 @@ function ContactBook:hasPanel() return self:panel() ~= nil end
 function ContactBook:noNotice() return self.notice == "" end
 function ContactBook:cannotUndo() return self.trash == nil end
 
+-- The contact's number in the page's address, given out on first use.
+function ContactBook:numberOf(contact)
+  if (contact.id or 0) == 0 then
+    self.lastId = (self.lastId or 0) + 1
+    contact.id = self.lastId
+  end
+  return contact.id
+end
+
+function ContactBook:find(number)
+  for _, contact in ipairs(self.contacts) do
+    if self:numberOf(contact) == number then return contact end
+  end
+  return nil
+end
+
+-- The page's title follows the contact on show.
+function ContactBook:showTitle()
+  if self.selected then
+    session:setTitle(self.selected.name .. " · Contacts")
+  else
+    session:setTitle("Contacts")
+  end
+end
+
+-- Puts the contact on show in the address bar: /contacts/<number>, or / for none.
+function ContactBook:showAddress()
+  local path = "/"
+  if self.selected then path = "/contacts/" .. self:numberOf(self.selected) end
+  if session.url.path ~= path then session:navigate(path) end
+  self:showTitle()
+end
+
+-- The browser's address changed (a deep link, back or forward): show what it names.
+function ContactBook:route(path)
+  local number = tonumber(path:match("^/contacts/(%d+)/?$"))
+  local contact = number and self:find(number)
+  self.selected = contact
+  self.editor = nil
+  if number and not contact then self:flash("There is no contact number " .. number) end
+  self:showTitle()
+end
+
 function ContactBook:select(contact)
   self.selected = contact
   self.editor = nil
+  self:showAddress()
+end
+
+-- Back to the list (the phone layout's back button).
+function ContactBook:closePanel()
+  self:select(nil)
 end
 
 -- Enter in the search field opens the first match.
@@ -96,6 +146,7 @@ function ContactBook:saved(contact, isNew)
   if isNew then table.insert(self.contacts, contact) end
   self.editor = nil
   self.selected = contact
+  self:showAddress()
   self:flash((isNew and "Added " or "Saved ") .. contact.name)
 end
 
@@ -105,6 +156,7 @@ function ContactBook:delete(contact)
       table.remove(self.contacts, i)
       if self.selected == contact then self.selected = nil end
       if self.editor and self.editor.contact == contact then self.editor = nil end
+      self:showAddress()
       self:flash("Deleted " .. contact.name, {contact = contact, index = i})
       return
     end
@@ -116,6 +168,7 @@ function ContactBook:undo()
   if not trash then return end
   table.insert(self.contacts, math.min(trash.index, #self.contacts + 1), trash.contact)
   self.selected = trash.contact
+  self:showAddress()
   self:flash("Restored " .. trash.contact.name)
 end
 

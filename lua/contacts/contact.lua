@@ -1,6 +1,7 @@
 -- A contact: what the book stores, and how it shows itself in the favourites strip
 -- (Contact.list-item) and in the detail panel (Contact.detail).
 local Contact = session:prototype("Contact", {
+  id = 0, -- its number in the page's address (/contacts/<id>), given by the book
   name = "",
   email = "",
   phone = "",

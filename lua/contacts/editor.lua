@@ -53,6 +53,14 @@ function ContactEditor:phoneError() return problem(self, "phone") end
 function ContactEditor:nameInvalid() return self:nameError() ~= "" end
 function ContactEditor:emailInvalid() return self:emailError() ~= "" end
 function ContactEditor:phoneInvalid() return self:phoneError() ~= "" end
+-- An invalid field points at its message (aria-describedby), so a screen reader says why.
+local function describedBy(editor, field)
+  if problem(editor, field) == "" then return nil end
+  return "editor-" .. field .. "-error"
+end
+function ContactEditor:nameDescribedBy() return describedBy(self, "name") end
+function ContactEditor:emailDescribedBy() return describedBy(self, "email") end
+function ContactEditor:phoneDescribedBy() return describedBy(self, "phone") end
 
 function ContactEditor:save()
   self.submitted = true

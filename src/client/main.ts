@@ -12,6 +12,8 @@ import type { ClientContext } from "./context.ts";
 import { clearError, markError } from "./errors.ts";
 import { parseServerFrame } from "./protocol.ts";
 import { bindTree } from "./render.ts";
+import { ErrorOverlay, readDetails } from "./overlay.ts";
+import { startRouter } from "./router.ts";
 import { StatusBanner } from "./status.ts";
 import { type ClientVariable, VariableStore } from "./store.ts";
 import { View } from "./view.ts";
@@ -43,6 +45,7 @@ export function startClient(document: Document): Client | undefined {
     return undefined;
   }
   const status = new StatusBanner(document);
+  const overlay = new ErrorOverlay(document);
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   let connection: Connection | undefined = undefined;
   const batcher = new OutgoingBatcher((frame) => connection?.send(frame) ?? false);
@@ -60,7 +63,9 @@ export function startClient(document: Document): Client | undefined {
       if (viewdefs.addJson(json).length === 0) return;
       for (const view of [...context.views]) view.refresh();
     },
-    error: (variable, code, description, varId) => {
+    error: (variable, code, description, varId, details) => {
+      const shown = readDetails(details);
+      if (shown) overlay.show(shown);
       if (!variable && varId !== undefined) {
         // A variable this page dropped in the same frame (e.g. a view that changed type).
         console.debug(`Ignoring ${code} for dropped variable ${varId}: ${description}`);
@@ -92,6 +97,14 @@ export function startClient(document: Document): Client | undefined {
   const app = store.watchApp();
   const namespace = root.getAttribute("ui-namespace");
   if (namespace) app.properties.namespace = namespace;
+  // The address goes with the first watch, so Lua sees a deep link before anything renders.
+  const router = startRouter(store, sid, () => batcher.flush());
+  store.listen(app.id, (variable, change) => {
+    if (change.properties.includes("ui-dev-error") && !variable.properties["ui-dev-error"]) {
+      overlay.clear();
+    }
+  });
+  router.report();
   new View(context, root, app.id, { container: true });
   connection = new Connection(`${scheme}://${location.host}/ws/${sid}`, {
     open: (reconnected) => {
@@ -99,6 +112,7 @@ export function startClient(document: Document): Client | undefined {
         // The server dropped this page's variables: create them again, then resend edits.
         const pending = batcher.take();
         for (const message of store.replay()) batcher.add(message);
+        router.report();
         for (const message of pending) {
           if (message.type === "update" && store.get(message.data.varId)) {
             batcher.add(message, true);

@@ -27,6 +27,8 @@ export interface IncomingMessage {
     properties?: Properties;
     code?: string;
     description?: string;
+    /** The development overlay's details of an error (`--hotload` servers only). */
+    details?: unknown;
   };
 }
 

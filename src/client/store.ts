@@ -56,6 +56,7 @@ export interface StoreHooks {
     code: string,
     description: string,
     varId: number | undefined,
+    details?: unknown,
   ): void;
   /** A variable that had an error got a new update. */
   errorCleared(variable: ClientVariable): void;
@@ -247,6 +248,7 @@ export class VariableStore {
           code,
           description,
           typeof varId === "number" ? varId : undefined,
+          message.data.details,
         );
         return;
       }

@@ -147,6 +147,7 @@ export class View {
       // next render removes it (scripts do not pile up).
       if (fresh !== root) this.#own = this.#own.map((node) => node === root ? fresh : node);
     }
+    focusAutofocus(roots);
     this.#announce(viewdef.key);
   }
 
@@ -268,4 +269,21 @@ function activateScripts(root: Element): Element {
     if (old === root) result = fresh;
   }
   return result;
+}
+
+/**
+ * Browsers honour `autofocus` only when the page loads; in a template it takes effect each time
+ * the template renders (a form that opens gets its first field focused).
+ */
+function focusAutofocus(roots: readonly Element[]): void {
+  for (const root of roots) {
+    const target = root.matches("[autofocus]") ? root : root.querySelector("[autofocus]");
+    if (target instanceof HTMLElement) {
+      // After the current frame's bindings, so the field shows its value when it gets focus.
+      queueMicrotask(() => {
+        if (target.isConnected) target.focus();
+      });
+      return;
+    }
+  }
 }

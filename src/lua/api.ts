@@ -11,6 +11,7 @@
  */
 import { fromLua, lauxlib, lua, type LuaCFunction, type LuaState, toLua } from "./fengari.ts";
 import { luaToJsonText, pushJson } from "./json.ts";
+import { normalizePageUrl, setSessionUrl } from "./session_url.ts";
 import { guard, type LuaObject, type LuaValue, type LuaVm } from "./vm.ts";
 
 /** Log levels Lua may name. */
@@ -29,6 +30,10 @@ export interface ApiHost {
   luaLog(level: LuaLogLevel, message: string): void;
   registerPresenter(name: string, proto: LuaValue): void;
   registerWrapper(name: string, factory: LuaValue): void;
+  /** Sets the page's address below the session id (the browser pushes it onto its history). */
+  navigate(url: string): void;
+  /** Sets the page's title. */
+  setTitle(title: string): void;
 }
 
 /** Extra `session` functions added by other modules (prototypes, timers). */
@@ -91,6 +96,16 @@ export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObje
       logFrom(host, L);
       return 0;
     },
+    navigate: (L) => {
+      const url = normalizePageUrl(fromLua(lauxlib.luaL_checklstring(L, 1)));
+      host.navigate(url);
+      setSessionUrl(vm, session, url);
+      return 0;
+    },
+    setTitle: (L) => {
+      host.setTitle(fromLua(lauxlib.luaL_tolstring(L, 1)));
+      return 0;
+    },
     ...extra,
   };
   session.push(L);
@@ -105,6 +120,8 @@ export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObje
   lua.lua_pushboolean(L, false);
   lua.lua_setfield(L, -2, toLua("restoring"));
   lua.lua_setglobal(L, toLua("session"));
+  // The browser tells the real address when it connects (the `url` property of variable 1).
+  setSessionUrl(vm, session, "/");
 
   installUi(host);
   lua.lua_newtable(L);

@@ -35,6 +35,8 @@ export interface AppOptions {
   csp?: string;
   /** Built-in client assets; none by default. */
   assets?: AssetSource;
+  /** The URL the built-in page loads the client from; `/ui-engine-client.js` by default. */
+  clientScript?: () => Promise<string>;
   /** Extra routes (the debug view) mounted before the static fallback. */
   extend?: (app: Hono) => void;
   /** Called with every upgraded socket (graceful shutdown waits for their close). */
@@ -122,7 +124,7 @@ export function createApp(options: AppOptions): Hono {
         return custom;
       }
     }
-    return new Response(builtinPage(), {
+    return new Response(builtinPage(await options.clientScript?.()), {
       // The answer depends on the cookie: no cache may hand it to another browser.
       headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
     });

@@ -51,6 +51,20 @@ export function clientBundle(): Promise<BuiltAsset> {
 }
 
 /**
+ * The client's content-hash URL (`/ui-engine-client.<hash>.js`), the one the built-in page
+ * links: it never changes for a given bundle, so browsers keep it for a year.
+ *
+ * @example
+ * ```ts
+ * import { clientScriptUrl } from "./client_assets.ts";
+ * await clientScriptUrl(); // "/ui-engine-client.0123456789abcdef.js"
+ * ```
+ */
+export async function clientScriptUrl(): Promise<string> {
+  return `/ui-engine-client.${(await clientBundle()).hash}.js`;
+}
+
+/**
  * Serves the built-in client's files.
  *
  * @example

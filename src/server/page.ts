@@ -1,5 +1,7 @@
 /**
- * The built-in app page: an empty `ui-app` element and the built-in client.
+ * The built-in app page: an empty `ui-app` element and the built-in client. The server links
+ * the client under its content-hash URL (cached for a year, see `client_assets.ts`); the plain
+ * path is the fallback when no bundle is at hand.
  *
  * @module
  */
@@ -8,15 +10,16 @@
 export const CLIENT_PATH = "/ui-engine-client.js";
 
 /**
- * The built-in page's HTML.
+ * The built-in page's HTML, loading the client from `scriptUrl`. The script is external, so
+ * the default CSP's `script-src 'self'` covers it under any URL of the server's own.
  *
  * @example
  * ```ts
  * import { builtinPage } from "./page.ts";
- * builtinPage(); // "<!doctype html>..."
+ * builtinPage("/ui-engine-client.0123456789abcdef.js"); // "<!doctype html>..."
  * ```
  */
-export function builtinPage(): string {
+export function builtinPage(scriptUrl: string = CLIENT_PATH): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -30,7 +33,7 @@ export function builtinPage(): string {
 <div ui-app></div>
 <div class="ui-status" hidden></div>
 <noscript>This app needs JavaScript.</noscript>
-<script type="module" src="${CLIENT_PATH}"></script>
+<script type="module" src="${scriptUrl}"></script>
 </body>
 </html>
 `;

@@ -18,7 +18,7 @@ import type { SessionStore } from "../store/session_store.ts";
 import { type Hotload, watchSite } from "../site/hotload.ts";
 import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
 import { createApp } from "./app.ts";
-import { clientAssets } from "./client_assets.ts";
+import { clientAssets, clientScriptUrl } from "./client_assets.ts";
 import { mountDebug } from "./debug.ts";
 import { createOwnership, randomSecret } from "./ownership.ts";
 import project from "../../deno.json" with { type: "json" };
@@ -151,6 +151,7 @@ export async function startServer(
     allowedOrigins: config.allowedOrigins,
     csp: config.csp,
     assets: clientAssets(),
+    clientScript: clientScriptUrl,
     extend: (app) => mountDebug(app, { sessions: manager, enabled: config.debug }),
     onSocket: (socket) => {
       sockets.add(socket);

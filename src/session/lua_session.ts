@@ -15,6 +15,7 @@ import { createProgram, type Program } from "../lua/program.ts";
 import { type AppModel, installAppModel, LUA_PROPERTY, VIEW_LIST } from "../lua/prototypes.ts";
 import { installMemoryBudget, trackCoroutines } from "../lua/memory_budget.ts";
 import { openSandbox } from "../lua/sandbox.ts";
+import { setSessionUrl, URL_PROPERTY } from "../lua/session_url.ts";
 import { restoreSession, type SavedSession, saveSession } from "../lua/session_snapshot.ts";
 import { createTimers, type Timers } from "../lua/timers.ts";
 import { type LuaObject, type LuaValue, LuaVm } from "../lua/vm.ts";
@@ -29,6 +30,7 @@ import type { Variable } from "../variables/variable.ts";
 import { Backend } from "./backend.ts";
 import { createEntryRunner, ENTRY_WALL_CLOCK_MS, type EntryRunner } from "./entry_runner.ts";
 import { createExecutor, type Executor } from "./executor.ts";
+import { addClear, addDetails, type DevFailure, errorDetails } from "./dev_errors.ts";
 import { loadLuaProperty } from "./lua_property.ts";
 import { templateOnlyPolicy } from "./path_policy.ts";
 import { createSessionApi, type SessionApi } from "./session_api.ts";
@@ -47,6 +49,8 @@ export interface LuaSessionOptions {
   openPaths?: boolean;
   /** A snapshot to restore after `main.lua` ran (with `session.restoring` set). */
   restoreFrom?: Uint8Array;
+  /** Development (`--hotload`): errors carry the overlay's details (see `dev_errors.ts`). */
+  dev?: boolean;
 }
 
 /**
@@ -102,12 +106,20 @@ export class LuaSession {
   /** Lua ran since the last snapshot. */
   #dirty = false;
   #lastDropped = "";
+  readonly #dev: boolean;
+  /** The client was sent an error with overlay details that no success has cleared yet. */
+  #devShown = false;
+  /** `main.lua` failed at start: the next hot reload runs it again. */
+  #startFailed = false;
+  /** Types already warned about for having no viewdef. */
+  readonly #warnedTypes = new Set<string>();
 
   private constructor(options: LuaSessionOptions) {
     this.vendedId = options.vendedId;
     this.log = options.log;
     this.#site = options.site;
     this.#inlineLua = options.inlineLua;
+    this.#dev = options.dev ?? false;
     const vm = this.#vm = new LuaVm({
       instructionBudget: options.instructionBudget,
       wallClockMs: ENTRY_WALL_CLOCK_MS,
@@ -167,10 +179,7 @@ export class LuaSession {
     const session = new LuaSession(options);
     if (options.restoreFrom) session.#setFlag("restoring", true);
     const failure = session.#program.runFile("main.lua");
-    if (failure) {
-      session.log.error(`main.lua failed: ${failure.description}`);
-      session.#startupErrors.errors.push(newFailure(failure.code, failure.description));
-    }
+    if (failure) session.#startFailure(failure);
     if (!options.restoreFrom) return session;
     session.#setFlag("restoring", false);
     const restored = session.#restore(options.restoreFrom);
@@ -182,6 +191,17 @@ export class LuaSession {
       newFailure("lua-error", "Your session could not be restored; a new one was started"),
     );
     return fresh;
+  }
+
+  #startFailure(failure: Failure): void {
+    this.log.error(`main.lua failed: ${failure.description}`);
+    this.#startFailed = true;
+    const error = newFailure(failure.code, failure.description);
+    if (this.#dev) {
+      const details = errorDetails(failure.description, "Start-up", (f) => this.#site.lua.get(f));
+      (error as DevFailure).details = details;
+    }
+    this.#startupErrors.errors.push(error);
   }
 
   /** Restores the app object from a snapshot; false (logged) when it cannot. */
@@ -275,6 +295,7 @@ export class LuaSession {
       );
       const out = await this.#runner.run(steps, () => this.#balanced(() => this.afterBatch()));
       this.#dirty = true;
+      this.#devReport(out, true);
       this.#sink(out, frame.userEvent);
       this.#review(out);
       return out;
@@ -286,6 +307,11 @@ export class LuaSession {
    * to the sink.
    */
   runTask(task: () => void): Promise<void> {
+    return this.#runTask(task, false);
+  }
+
+  /** A task; `clears`: its success clears the dev overlay (a reload, not a timer). */
+  #runTask(task: () => void, clears: boolean): Promise<void> {
     return this.#executor.run(async () => {
       this.#admit();
       const out = await this.#runner.run(
@@ -293,9 +319,21 @@ export class LuaSession {
         () => this.#balanced(() => this.afterBatch()),
       );
       this.#dirty = true;
+      this.#devReport(out, clears);
       if (!isEmpty(out)) this.#sink(out, false);
       this.#review(out);
     });
+  }
+
+  /** Dev: details on Lua errors; after a success that follows them, the overlay's clear. */
+  #devReport(out: Outgoing, clears: boolean): void {
+    if (!this.#dev) return;
+    if (addDetails(out, "Lua error", (file) => this.#site.lua.get(file))) {
+      this.#devShown = true;
+    } else if (clears && this.#devShown) {
+      this.#devShown = false;
+      addClear(out);
+    }
   }
 
   /** Before an entry: a session still over its memory budget is ended (and the entry refused). */
@@ -343,6 +381,7 @@ export class LuaSession {
       this.#sentTypes.add(type);
       const found = this.#site.viewdefs.forType(type);
       if (Object.keys(found).length > 0) out.viewdefs = { ...out.viewdefs, ...found };
+      else this.#missingViewdef(type, out);
     }
     return out;
   }
@@ -362,11 +401,20 @@ export class LuaSession {
    * `session.reloading` set; a failure is logged and sent as `lua-error`.
    */
   reloadFile(file: string): Promise<void> {
-    if (!this.#program.hasLoaded(file)) return Promise.resolve();
-    return this.runTask(() => {
-      const failure = this.#program.reload(file);
-      if (failure) this.#reportFailure(`Reload of lua/${file}`, failure);
-    }).catch(() => {});
+    const restart = this.#startFailed;
+    if (!restart && !this.#program.hasLoaded(file)) return Promise.resolve();
+    return this.#runTask(() => {
+      if (file !== "main.lua" || !restart) {
+        const failure = this.#program.reload(file);
+        if (failure) return this.#reportFailure(`Reload of lua/${file}`, failure);
+      }
+      if (!restart) return;
+      // main.lua failed at start: once the site is fixed, the session starts for real.
+      const failure = this.#program.runFile("main.lua");
+      if (failure) return this.#reportFailure("main.lua", failure);
+      this.#startFailed = false;
+      this.log.info("main.lua ran after the fix");
+    }, true).catch(() => {});
   }
 
   /** Re-sends a changed viewdef if this session's connection has its type (hot reload). */
@@ -454,6 +502,18 @@ export class LuaSession {
 
   // ---- Internals ----------------------------------------------------------------------------
 
+  /** A type the client was sent has no viewdef: warned once; dev shows it in the overlay. */
+  #missingViewdef(type: string, out: Outgoing): void {
+    if (this.#warnedTypes.has(type)) return;
+    this.#warnedTypes.add(type);
+    const message = `No viewdef for type ${type}: add viewdefs/${type}.DEFAULT.html`;
+    this.log.warn(message);
+    if (!this.#dev) return;
+    const error = newFailure("not-found", message) as DevFailure;
+    error.details = { kind: "Missing viewdef", message };
+    out.errors.push(error);
+  }
+
   /** Logs a failure and sends it to the client with the next flush. */
   #reportFailure(what: string, failure: Failure, varId?: number): void {
     this.log.warn(`${what} failed: ${failure.description}`);
@@ -480,6 +540,9 @@ export class LuaSession {
         program: this.#program,
         inlineLua: this.#inlineLua,
       });
+    }
+    if (variable.id === 1 && name === URL_PROPERTY) {
+      setSessionUrl(this.#vm, this.#sessionTable, value);
     }
     for (const fn of variable.propertyWatchers(name)) {
       const result = this.#vm.call(fn, [value], 0);

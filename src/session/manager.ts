@@ -311,6 +311,7 @@ export class SessionManager {
       inlineLua: this.#options.inlineLua,
       openPaths: this.#options.openPaths,
       restoreFrom: snapshot,
+      dev: this.#options.dev,
     });
     log.info("Session created");
     return session;

@@ -10,6 +10,7 @@ import type { ApiHost, LuaLogLevel } from "../lua/api.ts";
 import type { LuaValue, LuaVm } from "../lua/vm.ts";
 import type { WrapperRegistry } from "../lua/wrappers.ts";
 import type { Logger } from "../log.ts";
+import { TITLE_PROPERTY, URL_PROPERTY } from "../lua/session_url.ts";
 import type { Variable } from "../variables/variable.ts";
 import type { Backend } from "./backend.ts";
 
@@ -42,6 +43,13 @@ export function createSessionApi(options: SessionApiOptions): SessionApi {
   const { vm, backend, wrappers, log } = options;
   const presenterTypes = new Map<string, LuaValue>();
   let appObject: LuaValue = null;
+  /** Page properties set before the app variable exists; it gets them when made. */
+  const early = new Map<string, string>();
+  const setPageProperty = (name: string, value: string) => {
+    const app = backend.tree.get(1);
+    if (app) app.setServerProperty(name, value);
+    else early.set(name, value);
+  };
 
   const findVariable = (target: LuaValue): Variable<LuaValue> | undefined => {
     if (typeof target === "number") return backend.tree.get(target);
@@ -57,6 +65,8 @@ export function createSessionApi(options: SessionApiOptions): SessionApi {
     vendedId: options.vendedId,
     createAppVariable(app, props) {
       appObject = app;
+      for (const [name, value] of early) if (!props.has(name)) props.set(name, value);
+      early.clear();
       const existing = backend.tree.get(1);
       if (existing) {
         existing.assign(app);
@@ -85,6 +95,8 @@ export function createSessionApi(options: SessionApiOptions): SessionApi {
     luaLog(level: LuaLogLevel, message: string) {
       log[level](`lua: ${message}`);
     },
+    navigate: (url) => setPageProperty(URL_PROPERTY, url),
+    setTitle: (title) => setPageProperty(TITLE_PROPERTY, title),
     registerPresenter: (name, proto) => void presenterTypes.set(name, proto),
     registerWrapper: (name, factory) => wrappers.register(name, factory),
     presenter: (name) => presenterTypes.get(name),

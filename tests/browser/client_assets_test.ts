@@ -19,7 +19,11 @@ Deno.test("the server serves the built-in client", async (t) => {
       const response = await browser.get(`/${await browser.newSid()}`);
       const html = await response.text();
       assert.match(html, /<div ui-app><\/div>/);
-      assert.match(html, /<script type="module" src="\/ui-engine-client.js"><\/script>/);
+      // The content-hash URL: cached for a year, a new bundle gets a new URL.
+      assert.match(
+        html,
+        /<script type="module" src="\/ui-engine-client\.[0-9a-f]{16}\.js"><\/script>/,
+      );
       assert.match(html, /<link rel="stylesheet" href="\/ui-engine-client.css">/);
     });
 
@@ -84,19 +88,41 @@ Deno.test("the server serves the built-in client", async (t) => {
       }
     });
 
-    await t.step("Chromium revalidates the client on a second load: 304", async () => {
+    await t.step("Chromium keeps the hashed client; revalidating it gets 304", async () => {
       const browser = await launchBrowser();
       try {
         const page = await browser.newPage();
-        const statuses: number[] = [];
-        page.on("response", (response) => {
-          if (response.url().endsWith("/ui-engine-client.js")) statuses.push(response.status());
+        const hashed = /\/ui-engine-client\.[0-9a-f]{16}\.js$/;
+        // What the network saw: the DevTools protocol tells a cache hit from a server answer.
+        const seen: string[] = [];
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send("Network.enable");
+        const fromCache = new Set<string>();
+        cdp.on("Network.requestServedFromCache", ({ requestId }) => fromCache.add(requestId));
+        cdp.on("Network.responseReceived", ({ requestId, response }) => {
+          if (!hashed.test(response.url)) return;
+          const cached = response.fromDiskCache || fromCache.has(requestId);
+          seen.push(cached ? "cache" : String(response.status));
         });
         await page.goto(`${base}/0123456789abcdef0123456789abcdef`);
         await page.waitForFunction(() => "uiApp" in window);
-        await page.reload();
+        const url = await page.evaluate(() =>
+          document.querySelector<HTMLScriptElement>("script[src]")?.src ?? ""
+        );
+        assert.match(url, hashed);
+        await page.goto(`${base}/0123456789abcdef0123456789abcdef`);
         await page.waitForFunction(() => "uiApp" in window);
-        assert.deepEqual(statuses, [200, 304]);
+        // The first load downloaded it, the second took it from the cache.
+        assert.deepEqual(seen, ["200", "cache"]);
+        // Asked again with its ETag (as a revalidation does), the server answers 304.
+        const status = await page.evaluate(async (url) => {
+          const first = await fetch(url, { cache: "no-store" });
+          const etag = first.headers.get("etag") ?? "";
+          await first.text();
+          const again = await fetch(url, { cache: "no-store", headers: { "if-none-match": etag } });
+          return again.status;
+        }, url);
+        assert.equal(status, 304);
       } finally {
         await browser.close();
       }

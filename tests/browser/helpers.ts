@@ -65,7 +65,7 @@ export interface Harness {
  */
 export async function openApp(
   overrides: Partial<Config> = {},
-  options: { width?: number; height?: number } = {},
+  options: { width?: number; height?: number; phone?: boolean } = {},
 ): Promise<Harness> {
   const server = await startTestServer(overrides);
   let browser: Browser | undefined;
@@ -73,6 +73,8 @@ export async function openApp(
     browser = await launchBrowser();
     const context = await browser.newContext({
       viewport: { width: options.width ?? 1100, height: options.height ?? 760 },
+      // A phone: taps instead of clicks, and the viewport meta tag honoured.
+      ...(options.phone ? { hasTouch: true, isMobile: true, deviceScaleFactor: 3 } : {}),
     });
     const page = await context.newPage();
     const problems: string[] = [];

@@ -1,0 +1,116 @@
+/**
+ * The development error overlay's side of the server (`--hotload`): a Lua error going to the
+ * client gets a `details` field (message, file and line, the source lines around it, the
+ * traceback), which the built-in client shows in a panel; when the next client batch or hot
+ * reload succeeds, variable 1's `ui-dev-error` property is set to `""`, which clears it. Other
+ * clients ignore both (an unknown field, an unknown property). Production sends neither.
+ *
+ * @module
+ */
+import type { Failure } from "../failure.ts";
+import type { Outgoing } from "../protocol/outgoing.ts";
+
+/** The property of variable 1 whose update clears the overlay. */
+export const DEV_ERROR_PROPERTY = "ui-dev-error";
+/** Lines of source shown on each side of the failing one. */
+const CONTEXT_LINES = 3;
+/** Error codes that come from the site's Lua code (and so from a file and line). */
+const LUA_CODES = new Set(["lua-error", "lua-timeout", "lua-memory"]);
+
+/** One line of source around the error. */
+export interface SourceLine {
+  line: number;
+  text: string;
+}
+
+/** What the overlay shows of one error. */
+export interface DevErrorDetails {
+  /** What failed: `Start-up`, `Lua error` (a handler or getter), `Reload`, `Missing viewdef`. */
+  kind: string;
+  message: string;
+  /** Site file below `lua/`, when the message names one. */
+  file?: string;
+  line?: number;
+  source?: SourceLine[];
+  traceback?: string;
+}
+
+/** A failure with the overlay's details. */
+export type DevFailure = Failure & { details: DevErrorDetails };
+
+const LOCATION = /^(?:\[string "|@)?(?:lua\/)?([\w./-]+\.lua)"?\]?:(\d+):\s*([\s\S]*)$/;
+
+/**
+ * The overlay's details of an error description (`lua/main.lua:3: boom\nstack traceback:…`).
+ *
+ * @example
+ * ```ts
+ * import { errorDetails } from "./dev_errors.ts";
+ * const details = errorDetails("lua/main.lua:2: boom", "Handler", () => "a\nb\nc");
+ * details.file; // "main.lua"
+ * details.line; // 2
+ * ```
+ */
+export function errorDetails(
+  description: string,
+  kind: string,
+  readLua: (file: string) => string | undefined,
+): DevErrorDetails {
+  const at = description.indexOf("\nstack traceback:");
+  const head = at < 0 ? description : description.slice(0, at);
+  const traceback = at < 0 ? undefined : description.slice(at + 1);
+  const found = LOCATION.exec(head);
+  if (!found) return { kind, message: head, traceback };
+  const file = found[1] as string;
+  const line = Number(found[2]);
+  const details: DevErrorDetails = { kind, message: found[3] ?? head, file, line, traceback };
+  const text = readLua(file);
+  if (text !== undefined) {
+    const lines = text.split(/\r\n?|\n/);
+    const first = Math.max(1, line - CONTEXT_LINES);
+    const last = Math.min(lines.length, line + CONTEXT_LINES);
+    details.source = [];
+    for (let n = first; n <= last; n++) details.source.push({ line: n, text: lines[n - 1] ?? "" });
+  }
+  return details;
+}
+
+/**
+ * Adds details to the Lua errors of an outgoing batch; returns true when it has any.
+ *
+ * @example
+ * ```ts
+ * import { addDetails } from "./dev_errors.ts";
+ * import { errorOutgoing } from "../protocol/outgoing.ts";
+ * const out = errorOutgoing({ code: "lua-error", description: "lua/main.lua:1: boom" });
+ * addDetails(out, "Handler", () => undefined); // true
+ * ```
+ */
+export function addDetails(
+  out: Outgoing,
+  kind: string,
+  readLua: (file: string) => string | undefined,
+): boolean {
+  let any = false;
+  out.errors = out.errors.map((error) => {
+    if ("details" in error) return (any = true, error);
+    if (!LUA_CODES.has(error.code)) return error;
+    any = true;
+    return { ...error, details: errorDetails(error.description, kind, readLua) } as DevFailure;
+  });
+  return any;
+}
+
+/**
+ * Adds the update that clears the overlay (variable 1's `ui-dev-error` set to `""`).
+ *
+ * @example
+ * ```ts
+ * import { addClear } from "./dev_errors.ts";
+ * import { emptyOutgoing } from "../protocol/outgoing.ts";
+ * addClear(emptyOutgoing());
+ * ```
+ */
+export function addClear(out: Outgoing): void {
+  out.updates[0].push({ varId: 1, properties: { [DEV_ERROR_PROPERTY]: "" } });
+}
