@@ -330,7 +330,8 @@ export class LuaSession {
     if (!this.#dev) return;
     if (addDetails(out, "Lua error", (file) => this.#site.lua.get(file))) {
       this.#devShown = true;
-    } else if (clears && this.#devShown) {
+    } else if (clears && this.#devShown && out.errors.length === 0) {
+      // Only a batch without any error is a success that clears the overlay.
       this.#devShown = false;
       addClear(out);
     }

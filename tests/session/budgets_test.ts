@@ -65,6 +65,7 @@ function makeSession(
     maxSessionMemory: options.memory ?? 16 * MIB,
     maxVariables: 1000,
     inlineLua: false,
+    openPaths: true,
   });
   const sent: Wire[] = [];
   session.attach((out: Outgoing) => sent.push(...JSON.parse(encodeFrame(out))));
