@@ -22,7 +22,7 @@ import { WrapperRegistry } from "../lua/wrappers.ts";
 import type { Logger } from "../log.ts";
 import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/outgoing.ts";
 import type { ParsedFrame } from "../protocol/messages.ts";
-import type { Site } from "../site/site.ts";
+import { readSiteLua, type Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
 import { Backend } from "./backend.ts";
@@ -122,6 +122,8 @@ export class LuaSession {
       backend: this.#backend,
       wrappers: this.#wrappers,
       log: this.log,
+      unloadModule: (name) => void this.#program.unloadModule(name),
+      unloadDirectory: (dir) => void this.#program.unloadDirectory(dir),
     });
     const sessionTable = this.#sessionTable = installApi(this.#api, this.#timers.functions);
     this.#appModel = installAppModel({
@@ -135,7 +137,8 @@ export class LuaSession {
     this.#program = createProgram({
       vm,
       sessionTable,
-      readLua: (file) => this.#site.lua.get(file),
+      readLua: (file) => readSiteLua(this.#site, file),
+      readRootLua: (path) => readSiteLua(this.#site, path, true),
       afterLoad: () => this.#appModel.runMutations(),
     });
   }

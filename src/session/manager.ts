@@ -13,6 +13,7 @@ import { type Batcher, createBatcher } from "../protocol/batcher.ts";
 import { errorOutgoing, type Outgoing } from "../protocol/outgoing.ts";
 import { parseFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
+import { refreshSite } from "../site/refresh.ts";
 import { LuaSession } from "./lua_session.ts";
 import type { Persistence } from "./persistence.ts";
 
@@ -283,6 +284,9 @@ export class SessionManager {
   #createSession(snapshot: Uint8Array | undefined): LuaSession {
     const vendedId = String(this.#nextVendedId++);
     const log = this.#options.log.forSession(vendedId);
+    // New sessions see the current files, with or without --hotload (one stat per site file).
+    const changed = refreshSite(this.#options.site);
+    if (changed.length > 0) log.info(`Read again for new sessions: ${changed.join(", ")}`);
     const session = LuaSession.create({
       vendedId,
       site: this.#options.site,
