@@ -343,6 +343,19 @@ export class LuaSession {
     }).catch(() => {});
   }
 
+  /**
+   * A new connection continues where a dropped one left off (the variables were kept): sends
+   * every watched variable and the viewdefs again, at once.
+   */
+  connectionResumed(): Promise<void> {
+    return this.#executor.run(() => {
+      this.#backend.connectionResumed();
+      this.#sentTypes.clear();
+      const out = this.#balanced(() => this.afterBatch());
+      if (!isEmpty(out)) this.#sink(out, true);
+    }).catch(() => {});
+  }
+
   /** Resolves once the work queued so far has run. */
   idle(): Promise<void> {
     return this.#executor.run(() => {}).catch(() => {});
