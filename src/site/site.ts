@@ -91,8 +91,10 @@ export async function loadSite(
   }
   if (!lua.has("main.lua")) throw new Error(`Site '${dir}' has no lua/main.lua`);
   const rootLua = new Map<string, string>();
+  // The embedded app lives in the project folder, whose other Lua files are not its modules.
+  const embedded = root === await realPathOrUndefined(EMBEDDED_SITE);
   const skip = (path: string) => NOT_MODULES.has(path) || path.split("/").at(-1)!.startsWith(".");
-  for (const [file, real] of await findFiles(root, ".lua", within, skip)) {
+  for (const [file, real] of embedded ? [] : await findFiles(root, ".lua", within, skip)) {
     rootLua.set(file, await read("root", file, real));
   }
   const viewdefs = new ViewdefStore(BUILTIN_VIEWDEFS);
