@@ -34,12 +34,32 @@ export interface ApiHost {
   navigate(url: string): void;
   /** Sets the page's title. */
   setTitle(title: string): void;
+  /** `session:unloadModule(name)`: the next `require` of it runs its file again. */
+  unloadModule(name: string): void;
+  /** `session:unloadDirectory(dir)`: unloads every module whose file is in the folder. */
+  unloadDirectory(dir: string): void;
 }
 
 /** Extra `session` functions added by other modules (prototypes, timers). */
 export type SessionFunctions = Record<string, LuaCFunction>;
 
 const LEVELS = new Set(["error", "warn", "info", "debug"]);
+
+/**
+ * The log level of one of ui-engine's numeric verbosity levels (0 always shown, 1 connections,
+ * 2 messages, 3 variables, 4 values): 0 is `info`, anything above is `debug` (any `-v` turns on
+ * `debug` here, see `src/ui_engine_cli.ts`).
+ *
+ * @example
+ * ```ts
+ * import { numericLogLevel } from "./api.ts";
+ * numericLogLevel(0); // "info"
+ * numericLogLevel(2); // "debug"
+ * ```
+ */
+export function numericLogLevel(level: number): LuaLogLevel {
+  return level <= 0 ? "info" : "debug";
+}
 
 /**
  * Installs `session`, `ui` and `EMPTY` into a sandboxed VM. Returns the `session` table.
@@ -56,6 +76,7 @@ export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObje
   lua.lua_newtable(L);
   const session = vm.objectAt(-1);
   lua.lua_pop(L, 1);
+  let version = 0;
   // Accept both session:f(...) and session.f(...): drop a leading `self`.
   const method = (fn: LuaCFunction): LuaCFunction =>
     guard((L) => {
@@ -106,6 +127,23 @@ export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObje
       host.setTitle(fromLua(lauxlib.luaL_tolstring(L, 1)));
       return 0;
     },
+    unloadModule: (L) => {
+      host.unloadModule(fromLua(lauxlib.luaL_checklstring(L, 1)));
+      return 0;
+    },
+    unloadDirectory: (L) => {
+      host.unloadDirectory(fromLua(lauxlib.luaL_checklstring(L, 1)));
+      return 0;
+    },
+    // ui-engine's mutation version, a counter apps bump when their data's shape changes.
+    newVersion: (L) => {
+      vm.push(++version, L);
+      return 1;
+    },
+    getVersion: (L) => {
+      vm.push(version, L);
+      return 1;
+    },
     ...extra,
   };
   session.push(L);
@@ -115,6 +153,8 @@ export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObje
   }
   lua.lua_pushstring(L, toLua(host.vendedId));
   lua.lua_setfield(L, -2, toLua("id"));
+  lua.lua_pushstring(L, toLua(host.vendedId));
+  lua.lua_setfield(L, -2, toLua("_sessionID")); // ui-engine's name for it
   lua.lua_pushboolean(L, false);
   lua.lua_setfield(L, -2, toLua("reloading"));
   lua.lua_pushboolean(L, false);
@@ -126,6 +166,17 @@ export function installApi(host: ApiHost, extra: SessionFunctions = {}): LuaObje
   installUi(host);
   lua.lua_newtable(L);
   lua.lua_setglobal(L, toLua("EMPTY"));
+  // ui-engine's diag(level, message): per-variable diagnostics there, a debug line here.
+  lua.lua_pushcfunction(
+    L,
+    guard((L) => {
+      const level = lauxlib.luaL_checknumber(L, 1);
+      const message = fromLua(lauxlib.luaL_tolstring(L, 2));
+      host.luaLog("debug", `diag ${level}: ${message}`);
+      return 0;
+    }),
+  );
+  lua.lua_setglobal(L, toLua("diag"));
   return session;
 }
 
@@ -179,7 +230,10 @@ function logFrom(host: ApiHost, L: LuaState): void {
   const n = lua.lua_gettop(L);
   let level: LuaLogLevel = "info";
   let first = 1;
-  if (n >= 2 && lua.lua_type(L, 1) === lua.LUA_TSTRING) {
+  if (n >= 2 && lua.lua_type(L, 1) === lua.LUA_TNUMBER) {
+    level = numericLogLevel(lua.lua_tonumber(L, 1));
+    first = 2;
+  } else if (n >= 2 && lua.lua_type(L, 1) === lua.LUA_TSTRING) {
     const name = fromLua(lua.lua_tolstring(L, 1) as Uint8Array);
     if (LEVELS.has(name)) {
       level = name as LuaLogLevel;

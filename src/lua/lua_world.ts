@@ -9,7 +9,7 @@ import type { Logger } from "../log.ts";
 import type { Result } from "../failure.ts";
 import type { ValueWorld } from "../variables/value_world.ts";
 import type { Variable } from "../variables/variable.ts";
-import { toLua } from "./fengari.ts";
+import { lua, toLua } from "./fengari.ts";
 import { callMethod, getField, readSegments, writeSegments } from "./navigate.ts";
 import { ITEMS_KEY, VIEW_LIST } from "./prototypes.ts";
 import { createHandles } from "./variable_handle.ts";
@@ -19,6 +19,8 @@ import type { WrapperRegistry } from "./wrappers.ts";
 
 const NEW_KEY = toLua("new");
 const DESTROY_KEY = toLua("destroy");
+const SYNC_KEY = toLua("sync");
+const VALUE_KEY = toLua("value");
 
 /** Options of {@link createLuaWorld}. */
 export interface LuaWorldOptions {
@@ -79,6 +81,26 @@ export function createLuaWorld(options: LuaWorldOptions): ValueWorld<LuaValue> {
           ok: false,
           failure: { code: "lua-error", description: `Unknown wrapper '${name}'` },
         };
+      }
+      // ui-engine's rule for wrappers written for it: `new` once, then on each change of the
+      // value the wrapper's `value` field is set and its `sync()` runs; the wrapper stays.
+      // The built-in lua.ViewList keeps its own rule (its factory runs again).
+      const current = variable.wrapper;
+      if (
+        current !== null && typeof current === "object" && current.kind === "table" &&
+        typeOf(vm, current) !== VIEW_LIST
+      ) {
+        const sync = getField(vm, current, SYNC_KEY);
+        if (sync.ok && sync.value !== null && typeof sync.value === "object") {
+          const L = vm.L;
+          current.push(L);
+          lua.lua_pushstring(L, VALUE_KEY);
+          vm.push(variable.value, L);
+          lua.lua_rawset(L, -3); // raw: no metamethod runs outside a protected call
+          lua.lua_pop(L, 1);
+          const result = vm.call(sync.value, [current], 0);
+          return result.ok ? { ok: true, value: current } : result;
+        }
       }
       const handle = handleOf(variable);
       if (factory !== null && typeof factory === "object" && factory.kind === "function") {

@@ -19,6 +19,11 @@ export interface ProgramOptions {
   sessionTable: LuaObject;
   /** Source of `lua/<file>` in the site, or `undefined`. */
   readLua(file: string): string | undefined;
+  /**
+   * Source of a Lua file outside `lua/`, by path relative to the site folder: `require("a.b")`
+   * falls back to `a/b.lua` there when `lua/a/b.lua` is missing, as ui-engine does.
+   */
+  readRootLua?(path: string): string | undefined;
   /** Runs after each load (prototype mutation). */
   afterLoad(): void;
 }
@@ -33,6 +38,36 @@ export interface Program {
   reload(file: string): Failure | null;
   /** True when the session has run this site file (directly or through `require`). */
   hasLoaded(file: string): boolean;
+  /**
+   * `session:unloadModule(name)`: forgets a module (`a.b`, `lua/a/b.lua` or `apps/x/y.lua`) so
+   * the next `require` runs its file again. Returns whether it was loaded.
+   */
+  unloadModule(name: string): boolean;
+  /** `session:unloadDirectory(dir)`: forgets every module whose file is in the folder. */
+  unloadDirectory(dir: string): string[];
+}
+
+/**
+ * The module name of what `session:unloadModule` is given: a module name, or a file path
+ * relative to `lua/` or to the site (`lua/a/b.lua`, `a/b.lua` and `a.b` are all `a.b`).
+ *
+ * @example
+ * ```ts
+ * import { unloadName } from "./program.ts";
+ * unloadName("lua/apps/tasks.lua"); // "apps.tasks"
+ * unloadName("apps/tasks/app.lua"); // "apps.tasks.app"
+ * ```
+ */
+export function unloadName(given: string): string {
+  let name = given.replace(/^\.\//, "");
+  if (name.endsWith(".lua")) name = name.slice(0, -4).replace(/^lua\//, "").replaceAll("/", ".");
+  return name;
+}
+
+/** Where a loaded module's file is: `lua/<file>`, or `<file>` relative to the site. */
+interface ModuleSource {
+  file: string;
+  root: boolean;
 }
 
 /**
@@ -82,8 +117,21 @@ export function moduleFile(name: string): string {
 export function createProgram(options: ProgramOptions): Program {
   const { vm, sessionTable, readLua, afterLoad } = options;
   const modules = new Map<string, LuaValue>();
+  const sources = new Map<string, ModuleSource>();
   const loadedFiles = new Set<string>();
-  installRequire(vm, readLua, modules, loadedFiles);
+  const find = (name: string): (ModuleSource & { source: string }) | undefined => {
+    const file = moduleFile(name);
+    const source = readLua(file);
+    if (source !== undefined) return { file, root: false, source };
+    // Module names hold no `..` and no leading `/`, so this never leaves the site folder.
+    const rooted = options.readRootLua?.(file);
+    return rooted === undefined ? undefined : { file, root: true, source: rooted };
+  };
+  installRequire(vm, find, modules, sources, loadedFiles);
+  const unload = (name: string): boolean => {
+    sources.delete(name);
+    return modules.delete(name);
+  };
 
   const runFile = (file: string): Failure | null => {
     const source = readLua(file);
@@ -134,14 +182,28 @@ export function createProgram(options: ProgramOptions): Program {
       }
     },
     hasLoaded: (file) => loadedFiles.has(file),
+    unloadModule: (given) => unload(unloadName(given)),
+    unloadDirectory(dir) {
+      const folder = dir.replace(/^\.\//, "").replace(/\/+$/, "");
+      const inside = (path: string) => folder === "" || path.startsWith(`${folder}/`);
+      const names = [...sources].filter(([, { file, root }]) =>
+        inside(root ? file : `lua/${file}`) || (!root && inside(file))
+      ).map(([name]) => name);
+      for (const name of names) unload(name);
+      return names;
+    },
   };
 }
 
-/** `require("a.b")`: loads `lua/a/b.lua` once per session; a cycle gets `true`, not a loop. */
+/**
+ * `require("a.b")`: loads `lua/a/b.lua` (else `a/b.lua` from the site folder) once per session;
+ * a cycle gets `true`, not a loop.
+ */
 function installRequire(
   vm: LuaVm,
-  readLua: (file: string) => string | undefined,
+  find: (name: string) => (ModuleSource & { source: string }) | undefined,
   loaded: Map<string, LuaValue>,
+  sources: Map<string, ModuleSource>,
   loadedFiles: Set<string>,
 ): void {
   const loading = new Set<string>();
@@ -159,16 +221,18 @@ function installRequire(
       lua.lua_pushboolean(L, true);
       return 1;
     }
-    const file = moduleFile(name);
-    const source = readLua(file);
-    if (source === undefined) {
-      return lauxlib.luaL_error(L, toLua(`Module '${name}' not found (no lua/${file})`));
+    const found = find(name);
+    if (found === undefined) {
+      const file = moduleFile(name);
+      return lauxlib.luaL_error(L, toLua(`Module '${name}' not found (no lua/${file} or ${file})`));
     }
-    const failure = vm.loadText(source, `@lua/${file}`, L);
+    const { file, root, source } = found;
+    const failure = vm.loadText(source, root ? `@${file}` : `@lua/${file}`, L);
     if (failure) return lauxlib.luaL_error(L, toLua("%s"), toLua(failure.description));
     lua.lua_pushstring(L, toLua(name));
     loading.add(name);
-    loadedFiles.add(file);
+    sources.set(name, { file, root });
+    if (!root) loadedFiles.add(file);
     try {
       lua.lua_call(L, 1, 1);
     } finally {

@@ -34,9 +34,12 @@ const ID_KEY = toLua("_id");
  */
 export function createHandles(vm: LuaVm, host: HandleHost): HandleOf {
   const L = vm.L;
+  // Each handle's functions hold the handle as upvalue 1: `variable:getValue()` passes it as
+  // argument 1 (dropped here) and ui-engine's `variable.getValue()` passes nothing.
   const target = (L: Parameters<LuaCFunction>[0]): Variable<LuaValue> => {
-    lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
-    lua.lua_getfield(L, 1, ID_KEY);
+    const self = lua.lua_upvalueindex(1);
+    if (lua.lua_gettop(L) >= 1 && lua.lua_rawequal(L, 1, self)) lua.lua_remove(L, 1);
+    lua.lua_getfield(L, self, ID_KEY);
     const id = lua.lua_tonumber(L, -1); // ids beyond 32 bits are stored as floats
     lua.lua_pop(L, 1);
     const variable = host.variable(id);
@@ -47,35 +50,31 @@ export function createHandles(vm: LuaVm, host: HandleHost): HandleOf {
     vm.push(value, L);
     return 1;
   };
-  const methods: Record<string, LuaCFunction> = {
-    getId: (L) => push(target(L).id, L),
-    getValue: (L) => push(target(L).value, L),
-    getProperty: (L) => {
-      const value = target(L).properties.get(fromLua(lauxlib.luaL_checklstring(L, 2)));
-      return push(value ?? null, L);
-    },
-    setProperty: (L) => {
-      const variable = target(L);
-      const name = fromLua(lauxlib.luaL_checklstring(L, 2));
-      const value = lua.lua_type(L, 3) <= lua.LUA_TNIL ? "" : fromLua(lauxlib.luaL_tolstring(L, 3));
-      variable.setServerProperty(name, value);
-      return 0;
-    },
-    getWrapper: (L) => push(target(L).wrapper, L),
-    getParent: (L) => {
-      const parent = target(L).parent;
-      return push(parent ? handleOf(parent) : null, L);
-    },
-  };
-  lua.lua_newtable(L); // metatable
-  lua.lua_newtable(L); // methods
-  for (const [name, fn] of Object.entries(methods)) {
-    lua.lua_pushcfunction(L, guard(fn));
-    lua.lua_setfield(L, -2, toLua(name));
-  }
-  lua.lua_setfield(L, -2, toLua("__index"));
-  const metatable = vm.objectAt(-1);
-  lua.lua_pop(L, 1);
+  const methods: [string, LuaCFunction][] = Object.entries(
+    {
+      getId: (L) => push(target(L).id, L),
+      getValue: (L) => push(target(L).value, L),
+      getProperty: (L) => {
+        const variable = target(L);
+        const value = variable.properties.get(fromLua(lauxlib.luaL_checklstring(L, 1)));
+        return push(value ?? null, L);
+      },
+      setProperty: (L) => {
+        const variable = target(L);
+        const name = fromLua(lauxlib.luaL_checklstring(L, 1));
+        const value = lua.lua_type(L, 2) <= lua.LUA_TNIL
+          ? ""
+          : fromLua(lauxlib.luaL_tolstring(L, 2));
+        variable.setServerProperty(name, value);
+        return 0;
+      },
+      getWrapper: (L) => push(target(L).wrapper, L),
+      getParent: (L) => {
+        const parent = target(L).parent;
+        return push(parent ? handleOf(parent) : null, L);
+      },
+    } satisfies Record<string, LuaCFunction>,
+  ).map(([name, fn]) => [name, guard(fn)]);
 
   const handleOf = (variable: Variable<LuaValue>): LuaObject => {
     const known = variable.handle;
@@ -83,8 +82,11 @@ export function createHandles(vm: LuaVm, host: HandleHost): HandleOf {
     lua.lua_newtable(L);
     vm.push(variable.id, L); // client ids may exceed fengari's 32-bit integers
     lua.lua_setfield(L, -2, ID_KEY);
-    metatable.push(L);
-    lua.lua_setmetatable(L, -2);
+    for (const [name, fn] of methods) {
+      lua.lua_pushvalue(L, -1);
+      lua.lua_pushcclosure(L, fn, 1);
+      lua.lua_setfield(L, -2, toLua(name));
+    }
     const handle = vm.objectAt(-1);
     lua.lua_pop(L, 1);
     variable.handle = handle;

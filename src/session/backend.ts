@@ -141,7 +141,16 @@ export class Backend<V> {
   /** A frontend `create`: everything is validated (and a `create=` instance made) first. */
   #create(message: CreateMessage): void {
     const { id, parentId, nowatch, unbound } = message.data;
-    if (this.tree.get(id)) throw new FailureError("duplicate-id", `Variable ${id} exists`, id);
+    const existing = this.tree.get(id);
+    if (existing) {
+      // A re-create with identical properties (a client continuing after a reconnect whose
+      // variables were kept) is a no-op, so replaying its creates is safe.
+      if (!sameCreate(existing, parentId, message.data.properties)) {
+        throw new FailureError("duplicate-id", `Variable ${id} exists`, id);
+      }
+      if (!nowatch && !existing.watched) existing.watch();
+      return;
+    }
     this.#checkCapacity(id);
     const parent = parentId === 0 ? undefined : this.tree.get(parentId);
     if (parentId !== 0 && !parent) {
@@ -306,6 +315,19 @@ export class Backend<V> {
   }
 
   /**
+   * The same client continues on a new connection with the variables it had: they stay (and
+   * stay watched), and everything is sent again, since output of the gap was lost.
+   */
+  connectionResumed(): void {
+    for (const variable of this.tree.values()) {
+      const watchers = variable.watchCount;
+      variable.forgetConnection();
+      for (let i = 0; i < watchers; i++) variable.watch();
+    }
+    this.#pending = emptyOutgoing();
+  }
+
+  /**
    * Change detection (AfterBatch): returns what to send, the destroys and errors queued since
    * the last call first. `sentTypes` collects the types sent for the first time.
    */
@@ -315,6 +337,13 @@ export class Backend<V> {
     this.#detector.detect(this.tree.roots(), out, sentTypes);
     return out;
   }
+}
+
+/** True when a frontend variable was made by a `create` with this parent and these properties. */
+function sameCreate<V>(variable: Variable<V>, parentId: number, raw: Properties): boolean {
+  if (variable.origin !== "frontend" || (variable.parent?.id ?? 0) !== parentId) return false;
+  const { properties } = splitProperties(raw);
+  return [...properties].every(([name, value]) => variable.properties.get(name) === value);
 }
 
 function splitProperties(raw: Properties): {

@@ -24,7 +24,7 @@ import { WrapperRegistry } from "../lua/wrappers.ts";
 import type { Logger } from "../log.ts";
 import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/outgoing.ts";
 import type { ParsedFrame } from "../protocol/messages.ts";
-import type { Site } from "../site/site.ts";
+import { readSiteLua, type Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
 import { Backend } from "./backend.ts";
@@ -153,6 +153,8 @@ export class LuaSession {
       backend: this.#backend,
       wrappers: this.#wrappers,
       log: this.log,
+      unloadModule: (name) => void this.#program.unloadModule(name),
+      unloadDirectory: (dir) => void this.#program.unloadDirectory(dir),
     });
     const sessionTable = this.#sessionTable = installApi(this.#api, this.#timers.functions);
     this.#appModel = installAppModel({
@@ -166,7 +168,8 @@ export class LuaSession {
     this.#program = createProgram({
       vm,
       sessionTable,
-      readLua: (file) => this.#site.lua.get(file),
+      readLua: (file) => readSiteLua(this.#site, file),
+      readRootLua: (path) => readSiteLua(this.#site, path, true),
       afterLoad: () => this.#appModel.runMutations(),
     });
   }
@@ -438,6 +441,19 @@ export class LuaSession {
     return this.#executor.run(() => {
       this.#backend.connectionClosed();
       this.#sentTypes.clear();
+    }).catch(() => {});
+  }
+
+  /**
+   * A new connection continues where a dropped one left off (the variables were kept): sends
+   * every watched variable and the viewdefs again, at once.
+   */
+  connectionResumed(): Promise<void> {
+    return this.#executor.run(() => {
+      this.#backend.connectionResumed();
+      this.#sentTypes.clear();
+      const out = this.#balanced(() => this.afterBatch());
+      if (!isEmpty(out)) this.#sink(out, true);
     }).catch(() => {});
   }
 

@@ -10,9 +10,10 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import { type Batcher, createBatcher } from "../protocol/batcher.ts";
-import { errorOutgoing } from "../protocol/outgoing.ts";
-import { parseFrame } from "../protocol/messages.ts";
+import { errorOutgoing, type Outgoing } from "../protocol/outgoing.ts";
+import { type ParsedFrame, parseFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
+import { refreshSite } from "../site/refresh.ts";
 import { LuaSession } from "./lua_session.ts";
 import { reportLuaErrors } from "./lua_errors.ts";
 import type { Persistence } from "./persistence.ts";
@@ -37,6 +38,16 @@ export interface Connection {
 
 /** Close code sent to a connection replaced by a newer one for the same session. */
 export const TAKEN_OVER = 4000;
+/**
+ * Close code for a connection that did not start over (its first frame has no `watch 1`) while
+ * another window holds the session: ui-engine's frontend reconnecting after a takeover. The
+ * older window stays out instead of taking the session back.
+ */
+export const OPEN_ELSEWHERE = 4001;
+/** How long a dropped connection's variables are kept for a reconnect that continues. */
+export const DEFAULT_RECONNECT_GRACE_MS = 30_000;
+/** Connections one session may hold waiting for their first frame besides the live one. */
+const MAX_WAITING = 8;
 /** Close code sent when the server shuts down, so that clients reconnect. */
 export const SERVICE_RESTART = 1012;
 
@@ -64,6 +75,8 @@ export type ManagerOptions =
     maxFramesPerSecond?: number;
     /** Where sessions are saved so that they outlive the process; none keeps them in memory. */
     persistence?: Persistence;
+    /** How long a dropped connection's variables wait for a reconnect, in milliseconds. */
+    reconnectGraceMs?: number;
   };
 
 interface Entry {
@@ -73,12 +86,31 @@ interface Entry {
   ready: Promise<LuaSession>;
   connection: LiveConnection | undefined;
   expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Connections that wait for their first frame while another one is live. */
+  waiting: Set<LiveConnection>;
+  /** Drops the variables a dropped connection left, unless a reconnect continues first. */
+  kept: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface LiveConnection extends Connection {
   readonly sink: ConnectionSink;
   readonly batcher: Batcher;
   active: boolean;
+  /** The session's connection (not waiting for its first frame). */
+  live: boolean;
+  /** Its first frame has not arrived yet. */
+  first: boolean;
+  /** It went live with a dropped connection's variables still kept. */
+  resumed: boolean;
+  /** Sends the session's output to this connection. */
+  attach(session: LuaSession): void;
+}
+
+/** A first frame with `watch 1`: a page starting over (ui-engine's reconnects never send it). */
+function startsOver(frame: ParsedFrame): boolean {
+  return frame.items.some((item) =>
+    "type" in item && item.type === "watch" && item.data.varId === 1
+  );
 }
 
 /** Frames per second one connection may send, unless configured otherwise. */
@@ -192,15 +224,7 @@ export class SessionManager {
     if (!entry) return;
     this.#entries.delete(sid);
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
-    const connection = entry.connection;
-    if (connection) {
-      this.#detach(entry, connection);
-      try {
-        connection.sink.close(SERVICE_RESTART, "Session moved to another instance");
-      } catch {
-        // The socket is already gone.
-      }
-    }
+    this.#closeAll(entry, "Session moved to another instance");
     entry.ready.then((session) => session.shutdown());
   }
 
@@ -231,21 +255,82 @@ export class SessionManager {
     }
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
     entry.expiry = undefined;
+    const connection = this.#makeConnection(entry, sink);
+    this.#connections++;
+    if (!entry.connection) {
+      this.#goLive(entry, connection);
+      return connection;
+    }
+    // Another window holds the session: this one takes it over only when its first frame
+    // starts over (`watch 1`), so a reconnecting ui-engine tab cannot take it back.
+    if (entry.waiting.size >= MAX_WAITING) {
+      this.#refuse(entry, connection);
+    } else {
+      entry.waiting.add(connection);
+    }
+    return connection;
+  }
+
+  /** Makes a connection the session's live one; it continues with kept variables, if any. */
+  #goLive(entry: Entry, connection: LiveConnection): void {
+    entry.waiting.delete(connection);
+    entry.connection = connection;
+    connection.live = true;
+    const log = entry.session?.log ?? this.#options.log;
+    if (entry.kept !== undefined) {
+      clearTimeout(entry.kept);
+      entry.kept = undefined;
+      connection.resumed = true;
+      entry.ready.then((session) => session.connectionResumed());
+    }
+    log.info(connection.resumed ? "Reconnected" : "Connected");
+    if (entry.session) connection.attach(entry.session);
+    else entry.ready.then((session) => connection.attach(session));
+  }
+
+  /** A waiting connection started over: it takes the session from the live one (4000). */
+  #takeOver(entry: Entry, connection: LiveConnection): void {
     const previous = entry.connection;
     if (previous) {
-      this.#detach(entry, previous);
+      this.#detach(entry, previous, false);
       try {
         previous.sink.close(TAKEN_OVER, "Session taken over by a newer connection");
       } catch (error) {
         this.#options.log.debug(`Closing a taken-over socket failed: ${error}`);
       }
     }
-    const connection = this.#makeConnection(entry, sink);
-    entry.connection = connection;
-    this.#connections++;
-    const log = entry.session?.log ?? this.#options.log;
-    log.info(previous ? "Connection taken over" : "Connected");
-    return connection;
+    this.#goLive(entry, connection);
+    (entry.session?.log ?? this.#options.log).info("Connection taken over");
+  }
+
+  /** Closes a connection that may not have the session (another window holds it). */
+  #refuse(entry: Entry, connection: LiveConnection): void {
+    entry.waiting.delete(connection);
+    connection.active = false;
+    connection.batcher.close();
+    this.#connections--;
+    (entry.session?.log ?? this.#options.log).info("Connection refused: open in another window");
+    try {
+      connection.sink.close(OPEN_ELSEWHERE, "Session is open in another window");
+    } catch {
+      // The socket is already gone.
+    }
+  }
+
+  /** Closes the live and the waiting connections of a session (1012) and drops kept ones. */
+  #closeAll(entry: Entry, reason: string): void {
+    if (entry.kept !== undefined) clearTimeout(entry.kept);
+    entry.kept = undefined;
+    for (const connection of [...entry.waiting, ...(entry.connection ? [entry.connection] : [])]) {
+      if (connection.live) connection.batcher.flush();
+      entry.waiting.delete(connection);
+      this.#detach(entry, connection, false);
+      try {
+        connection.sink.close(SERVICE_RESTART, reason);
+      } catch {
+        // The socket is already gone.
+      }
+    }
   }
 
   /** A new entry: its session made now, or claimed from the store and restored first. */
@@ -257,6 +342,8 @@ export class SessionManager {
       ready: Promise.resolve() as unknown as Promise<LuaSession>,
       connection: undefined,
       expiry: undefined,
+      waiting: new Set(),
+      kept: undefined,
     };
     if (!persistence) {
       const session = this.#createSession(undefined);
@@ -301,6 +388,9 @@ export class SessionManager {
   #createSession(snapshot: Uint8Array | undefined): LuaSession {
     const vendedId = String(this.#nextVendedId++);
     const log = this.#options.log.forSession(vendedId);
+    // New sessions see the current files, with or without --hotload (one stat per site file).
+    const changed = refreshSite(this.#options.site);
+    if (changed.length > 0) log.info(`Read again for new sessions: ${changed.join(", ")}`);
     const session = LuaSession.create({
       vendedId,
       site: this.#options.site,
@@ -329,13 +419,6 @@ export class SessionManager {
       },
       delayMs: this.#options.flushDelayMs ?? 10,
     });
-    const attach = (session: LuaSession) => {
-      if (!connection.active) return;
-      session.attach((out, immediate) => {
-        reportLuaErrors(session.log, out, this.#options.dev ?? false);
-        if (connection.active) batcher.add(out, immediate);
-      });
-    };
     const limits = this.#options;
     const rate = createRateLimit(limits.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND);
     const connection: LiveConnection = {
@@ -347,6 +430,16 @@ export class SessionManager {
       sink,
       batcher,
       active: true,
+      live: false,
+      first: true,
+      resumed: false,
+      attach: (session) => {
+        if (!connection.active) return;
+        session.attach((out, immediate) => {
+          reportLuaErrors(session.log, out, this.#options.dev ?? false);
+          if (connection.active) batcher.add(out, immediate);
+        });
+      },
       receive: async (text) => {
         if (!connection.active) return;
         const session = entry.session ?? await entry.ready;
@@ -354,7 +447,20 @@ export class SessionManager {
           if (!rate()) {
             throw new FailureError("limit", "Too many frames per second; this frame was dropped");
           }
-          await session.handleFrame(parseFrame(text, limits));
+          const frame = parseFrame(text, limits);
+          if (connection.first && connection.active) {
+            connection.first = false;
+            const over = startsOver(frame);
+            const tookOver = over && !connection.live;
+            if (tookOver) this.#takeOver(entry, connection);
+            else if (!connection.live && entry.connection) return this.#refuse(entry, connection);
+            else if (!connection.live) this.#goLive(entry, connection);
+            // A page starting over re-creates what it needs: the variables of the connection
+            // before (taken over, or kept after a drop) go, before this frame runs.
+            if (tookOver || (over && connection.resumed)) await session.connectionClosed();
+          }
+          if (!connection.active) return;
+          await session.handleFrame(frame);
         } catch (error) {
           if (!connection.active) return;
           if (error instanceof FailureError) {
@@ -369,23 +475,43 @@ export class SessionManager {
       },
       closed: () => {
         if (!connection.active) return;
-        this.#detach(entry, connection);
+        if (!connection.live) return this.#refuseQuietly(entry, connection);
+        // Keep the variables for a reconnect that continues (ui-engine's frontend re-creates
+        // nothing), unless another window waits for the session.
+        this.#detach(entry, connection, entry.waiting.size === 0);
         if (entry.connection !== undefined) return;
         this.#scheduleExpiry(entry);
         this.#options.persistence?.save(entry.sid);
       },
     };
-    if (entry.session) attach(entry.session);
-    else entry.ready.then(attach);
     return connection;
   }
 
-  #detach(entry: Entry, connection: LiveConnection): void {
+  /** A waiting connection's transport closed. */
+  #refuseQuietly(entry: Entry, connection: LiveConnection): void {
+    entry.waiting.delete(connection);
+    connection.active = false;
+    connection.batcher.close();
+    this.#connections--;
+  }
+
+  #detach(entry: Entry, connection: LiveConnection, keep: boolean): void {
     if (!connection.active) return;
     connection.active = false;
     connection.batcher.close();
     this.#connections--;
-    if (entry.connection === connection) entry.connection = undefined;
+    entry.waiting.delete(connection);
+    if (entry.connection !== connection) return;
+    entry.connection = undefined;
+    const grace = this.#options.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS;
+    if (keep && grace > 0) {
+      entry.ready.then((session) => session.log.info("Connection closed; variables kept"));
+      entry.kept = setTimeout(() => {
+        entry.kept = undefined;
+        entry.ready.then((session) => session.connectionClosed());
+      }, grace);
+      return;
+    }
     // Queued behind any frame still running, so the frame sees the variables it expects.
     entry.ready.then((session) => {
       session.connectionClosed();
@@ -398,6 +524,7 @@ export class SessionManager {
     entry.expiry = setTimeout(() => {
       if (entry.connection || this.#entries.get(entry.sid) !== entry) return;
       this.#entries.delete(entry.sid);
+      this.#closeAll(entry, "Session expired");
       this.#options.persistence?.forget(entry.sid, true);
       entry.ready.then((session) => {
         session.shutdown();
@@ -411,16 +538,7 @@ export class SessionManager {
     this.#closing = true;
     for (const entry of this.#entries.values()) {
       if (entry.expiry !== undefined) clearTimeout(entry.expiry);
-      const connection = entry.connection;
-      if (connection) {
-        connection.batcher.flush();
-        this.#detach(entry, connection);
-        try {
-          connection.sink.close(SERVICE_RESTART, "Server restarting");
-        } catch {
-          // The socket is already gone.
-        }
-      }
+      this.#closeAll(entry, "Server restarting");
       entry.ready.then((session) => session.shutdown());
     }
     this.#entries.clear();

@@ -21,6 +21,10 @@ export interface SessionApiOptions {
   backend: Backend<LuaValue>;
   wrappers: WrapperRegistry;
   log: Logger;
+  /** `session:unloadModule(name)` (the program loader's). */
+  unloadModule(name: string): void;
+  /** `session:unloadDirectory(dir)` (the program loader's). */
+  unloadDirectory(dir: string): void;
 }
 
 /** The session API, plus what the rest of the session reads of it. */
@@ -35,7 +39,7 @@ export interface SessionApi extends ApiHost {
  * @example
  * ```ts ignore
  * // Made by the LuaSession; Lua then calls it through `session` and `ui`.
- * const api = createSessionApi({ vm, vendedId: "1", backend, wrappers, log });
+ * const api = createSessionApi({ vm, vendedId: "1", backend, wrappers, log, ...unloads });
  * installApi(api, timers.functions);
  * ```
  */
@@ -99,6 +103,8 @@ export function createSessionApi(options: SessionApiOptions): SessionApi {
     setTitle: (title) => setPageProperty(TITLE_PROPERTY, title),
     registerPresenter: (name, proto) => void presenterTypes.set(name, proto),
     registerWrapper: (name, factory) => wrappers.register(name, factory),
+    unloadModule: (name) => options.unloadModule(name),
+    unloadDirectory: (dir) => options.unloadDirectory(dir),
     presenter: (name) => presenterTypes.get(name),
   };
 }

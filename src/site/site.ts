@@ -21,7 +21,27 @@ export interface Site {
   viewdefs: ViewdefStore;
   /** Absolute path of `html/`, when the site has one. */
   htmlDir: string | undefined;
+  /**
+   * Lua files outside `lua/`, by path relative to the site folder (`apps/tasks/app.lua`):
+   * `require` falls back to them, as ui-engine does. Absent for sites made in memory.
+   */
+  rootLua?: Map<string, string>;
+  /** Where each file was read from and when, so {@link refreshSite} can re-read edits. */
+  sources?: SourceStamp[];
 }
+
+/** One file of a site as it was read: what it is, its real path, size and modification time. */
+export interface SourceStamp {
+  /** `lua` (key relative to `lua/`), `root` (relative to the site) or `viewdef` (store key). */
+  kind: "lua" | "root" | "viewdef";
+  key: string;
+  real: string;
+  mtime: number;
+  size: number;
+}
+
+/** Folders of a site that never hold modules for the root fallback of `require`. */
+const NOT_MODULES = new Set(["lua", "html", "viewdefs", "node_modules"]);
 
 /** The project folder, which holds the embedded default app (`lua/`, `viewdefs/`). */
 export const EMBEDDED_SITE = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -59,17 +79,46 @@ export async function loadSite(
   if (!info?.isDirectory) throw new Error(`Site folder '${dir}' does not exist`);
   const root = await Deno.realPath(dir);
   const within = { root, warn: options.warn ?? (() => {}) };
+  const sources: SourceStamp[] = [];
+  const read = async (kind: SourceStamp["kind"], key: string, real: string) => {
+    const info = await Deno.stat(real);
+    sources.push({ kind, key, real, mtime: info.mtime?.getTime() ?? 0, size: info.size });
+    return await Deno.readTextFile(real);
+  };
   const lua = new Map<string, string>();
   for (const [file, real] of await findFiles(`${root}/lua`, ".lua", within)) {
-    lua.set(file, await Deno.readTextFile(real));
+    lua.set(file, await read("lua", file, real));
   }
   if (!lua.has("main.lua")) throw new Error(`Site '${dir}' has no lua/main.lua`);
+  const rootLua = new Map<string, string>();
+  // The embedded app lives in the project folder, whose other Lua files are not its modules.
+  const embedded = root === await realPathOrUndefined(EMBEDDED_SITE);
+  const skip = (path: string) => NOT_MODULES.has(path) || path.split("/").at(-1)!.startsWith(".");
+  for (const [file, real] of embedded ? [] : await findFiles(root, ".lua", within, skip)) {
+    rootLua.set(file, await read("root", file, real));
+  }
   const viewdefs = new ViewdefStore(BUILTIN_VIEWDEFS);
   for (const [file, real] of await findFiles(`${root}/viewdefs`, ".html", within)) {
-    viewdefs.set(viewdefKey(file), await Deno.readTextFile(real));
+    viewdefs.set(viewdefKey(file), await read("viewdef", viewdefKey(file), real));
   }
   const html = await insideSite(`${root}/html`, within);
-  return { root, lua, viewdefs, htmlDir: html?.isDirectory ? `${root}/html` : undefined };
+  const htmlDir = html?.isDirectory ? `${root}/html` : undefined;
+  return { root, lua, rootLua, viewdefs, htmlDir, sources };
+}
+
+/**
+ * The source of a site Lua file: `a/b.lua` relative to `lua/`, or a path relative to the site
+ * folder for the files outside `lua/` (`apps/tasks/app.lua`, with `root` set).
+ *
+ * @example
+ * ```ts
+ * import { EMBEDDED_SITE, loadSite, readSiteLua } from "./site.ts";
+ * const site = await loadSite(EMBEDDED_SITE);
+ * readSiteLua(site, "main.lua")?.length; // the length of lua/main.lua
+ * ```
+ */
+export function readSiteLua(site: Site, file: string, root = false): string | undefined {
+  return root ? site.rootLua?.get(file) : site.lua.get(file);
 }
 
 /**
@@ -118,6 +167,7 @@ async function findFiles(
   dir: string,
   ending: string,
   within: Confinement,
+  skip: (relative: string) => boolean = () => false,
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   // The real folders on the current walk: a link back to one of them is a loop.
@@ -126,6 +176,7 @@ async function findFiles(
     open.add(real);
     for await (const entry of Deno.readDir(real)) {
       const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (skip(path)) continue;
       let target = `${real}/${entry.name}`;
       let isDirectory = entry.isDirectory;
       let isFile = entry.isFile;

@@ -111,10 +111,12 @@ Deno.test("sessions: reconnect and takeover", async (t) => {
       await first.client.exchange([update(3, null)]);
 
       const second = await h.connect(first.client.sid);
+      // The takeover happens on the newcomer's first frame, which starts over with watch 1.
+      const answered = second.exchange([watch(1)]);
       assert.equal(await first.client.closedPromise, 4000);
       assert.equal(first.client.closeCode, 4000);
 
-      const answer = await second.exchange([watch(1)]);
+      const answer = await answered;
       assert.equal(objId(valueOf(answer.slice(1), 1)), first.appId);
       assert.ok(JSON.parse(answer[0]?.data.properties.viewdefs)["App.DEFAULT"]);
       const state = await second.exchange([
@@ -129,8 +131,10 @@ Deno.test("sessions: reconnect and takeover", async (t) => {
     await t.step("the taken-over socket gets nothing more", async () => {
       const first = await h.open();
       const second = await h.connect(first.client.sid);
+      const answered = second.exchange([watch(1)]);
       await first.client.closedPromise;
       const frames = first.client.frames.length;
+      await answered;
       await second.exchange([watch(1)]);
       assert.equal(first.client.frames.length, frames);
     });

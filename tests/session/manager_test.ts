@@ -9,6 +9,7 @@ import {
   type ConnectionSink,
   type ManagerOptions,
   newSid,
+  OPEN_ELSEWHERE,
   SERVICE_RESTART,
   SessionManager,
   SID_PATTERN,
@@ -202,7 +203,11 @@ Deno.test("takeover", async (t) => {
   await old.receive(frameText(true, WATCH_1));
   const session = old.session;
   const replacement = sessions.connect(sid, second);
-  await t.step("the older connection is closed with 4000", () => {
+  await t.step("a second connection waits for its first frame", () => {
+    assert.deepEqual(first.closes, []);
+  });
+  await replacement.receive(frameText(true, WATCH_1));
+  await t.step("its first frame with watch 1 closes the older connection with 4000", () => {
     assert.equal(TAKEN_OVER, 4000);
     assert.equal(first.closes.length, 1);
     assert.equal(first.closes[0]?.[0], 4000);
@@ -217,10 +222,9 @@ Deno.test("takeover", async (t) => {
     const before = first.frames.length;
     await old.receive(frameText(true, WATCH_1));
     assert.equal(first.frames.length, before);
-    assert.equal(second.frames.length, 0);
+    assert.equal(second.frames.length, 1, "only the answer to its own watch 1");
   });
-  await t.step("the new connection gets everything again", async () => {
-    await replacement.receive(frameText(true, WATCH_1));
+  await t.step("the new connection got everything again", () => {
     assert.equal(second.frames.length, 1);
     assert.ok(second.last.some((m) => m.data.varId === 1 && m.data.properties?.type === "App"));
   });
@@ -229,6 +233,14 @@ Deno.test("takeover", async (t) => {
     assert.equal(sessions.connectionCount, 1);
     await replacement.receive(frameText(true, WATCH_1));
     assert.equal(second.frames.length, 2);
+  });
+  await t.step("a later connection whose first frame does not start over is refused", async () => {
+    const third = new FakeSink();
+    const late = sessions.connect(sid, third);
+    await late.receive(frameText(true, { type: "update", data: { varId: 2, value: 1 } }));
+    assert.deepEqual(third.closes.map(([code]) => code), [OPEN_ELSEWHERE]);
+    assert.deepEqual(second.closes, [], "the live connection keeps the session");
+    assert.equal(sessions.connectionCount, 1);
   });
   sessions.shutdown();
 });
@@ -265,15 +277,16 @@ Deno.test("closing and reconnecting", async (t) => {
     await next.receive(
       frameText(
         true,
+        WATCH_1,
         { type: "watch", data: { varId: 2 } },
         { type: "create", data: { id: 2, parentId: 1, properties: { path: "count" } } },
       ),
     );
     const frame = again.last;
     assert.deepEqual(
-      frame.map((m) => [m.type, m.data.code ?? m.data.value]),
-      [["update", 1], ["error", "not-found"]],
-      "variable 2 was dropped on close; the count survived",
+      frame.map((m) => [m.type, m.data.varId, m.data.code ?? m.data.value]),
+      [["update", 1, { obj: 5 }], ["update", 2, 1], ["error", 2, "not-found"]],
+      "a page starting over (watch 1) drops the kept variables; the count survived",
     );
   });
   sessions.shutdown();
@@ -320,7 +333,7 @@ Deno.test("session limit", async (t) => {
   const sidA = newSid();
   const sidB = newSid();
   const a = sessions.connect(sidA, new FakeSink());
-  sessions.connect(sidB, new FakeSink());
+  const b = sessions.connect(sidB, new FakeSink());
   await t.step("a new session beyond the limit is refused with limit", () => {
     assert.throws(() => sessions.connect(newSid(), new FakeSink()), (error: unknown) => {
       assert.ok(error instanceof FailureError);
@@ -334,7 +347,7 @@ Deno.test("session limit", async (t) => {
     assert.equal(again.session, a.session);
   });
   await t.step("an expired session frees a place", async () => {
-    sessions.connect(sidB, new FakeSink()).closed();
+    b.closed();
     await eventually(() => sessions.sessionCount === 1, "a session expired");
     const sidC = newSid();
     sessions.connect(sidC, new FakeSink());

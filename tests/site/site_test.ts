@@ -2,7 +2,14 @@
  * Tests for src/site/site.ts: loading a site folder (SPEC 1) from a temporary directory.
  */
 import assert from "node:assert/strict";
-import { EMBEDDED_SITE, listFiles, loadSite, viewdefKey } from "../../src/site/site.ts";
+import {
+  EMBEDDED_SITE,
+  listFiles,
+  loadSite,
+  readSiteLua,
+  viewdefKey,
+} from "../../src/site/site.ts";
+import { refreshSite } from "../../src/site/refresh.ts";
 import { BUILTIN_VIEWDEFS } from "../../src/viewdefs/builtin.ts";
 
 async function write(root: string, files: Record<string, string>): Promise<void> {
@@ -248,6 +255,64 @@ Deno.test("listFiles", async (t) => {
         "b.lua",
         "c.lua",
       ]);
+    });
+  });
+});
+
+Deno.test("Lua files outside lua/ for require's fallback", async (t) => {
+  await t.step(
+    "are read by site path, skipping lua/, html/, viewdefs/ and dot folders",
+    async () => {
+      await withTempDir(async (dir) => {
+        await write(dir, {
+          "lua/main.lua": "",
+          "apps/tasks/app.lua": "return 'tasks'",
+          "apps/.hidden/x.lua": "",
+          ".git/hooks.lua": "",
+          "html/page.lua": "",
+          "viewdefs/odd.lua": "",
+          "top.lua": "return 'top'",
+        });
+        const site = await loadSite(dir);
+        assert.deepEqual([...(site.rootLua?.keys() ?? [])], ["apps/tasks/app.lua", "top.lua"]);
+        assert.equal(readSiteLua(site, "apps/tasks/app.lua", true), "return 'tasks'");
+        assert.equal(readSiteLua(site, "apps/tasks/app.lua"), undefined, "not in lua/");
+      });
+    },
+  );
+  await t.step("a link out of the site is refused with a log line", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, { "site/lua/main.lua": "", "outside/secret.lua": "secret" });
+      await Deno.symlink(`${dir}/outside`, `${dir}/site/apps`);
+      const warnings: string[] = [];
+      const site = await loadSite(`${dir}/site`, { warn: (line) => warnings.push(line) });
+      assert.deepEqual([...(site.rootLua?.keys() ?? [])], []);
+      assert.ok(warnings.some((line) => line.includes("leads out of the site")), warnings.join());
+    });
+  });
+  await t.step("refreshSite re-reads an edited file and reports it", async () => {
+    await withTempDir(async (dir) => {
+      await write(dir, {
+        "lua/main.lua": "x = 1",
+        "apps/a.lua": "return 1",
+        "viewdefs/A.DEFAULT.html": "<template>a</template>",
+      });
+      const site = await loadSite(dir);
+      assert.deepEqual(refreshSite(site), []);
+      await write(dir, {
+        "lua/main.lua": "x = 22",
+        "apps/a.lua": "return 22",
+        "viewdefs/A.DEFAULT.html": "<template>b2</template>",
+      });
+      assert.deepEqual(refreshSite(site).sort(), [
+        "apps/a.lua",
+        "lua/main.lua",
+        "viewdefs/A.DEFAULT",
+      ]);
+      assert.equal(site.lua.get("main.lua"), "x = 22");
+      assert.equal(site.rootLua?.get("apps/a.lua"), "return 22");
+      assert.equal(site.viewdefs.get("A.DEFAULT"), "<template>b2</template>");
+      assert.deepEqual(refreshSite(site), []);
     });
   });
 });
