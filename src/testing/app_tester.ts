@@ -220,12 +220,14 @@ export async function testApp(options: Partial<AppTesterOptions> = {}): Promise<
   let sockets: TestSocket[] = [];
   let page: ClientPage | undefined;
 
+  // A reload opens the page at the address it had (routing moves it below the sid).
+  let address = `http://localhost/${sid}`;
   const openPage = async () => {
     sockets = [];
     const opened = sockets;
     page = await openClientPage({
       html,
-      url: `http://localhost/${sid}`,
+      url: address,
       WebSocket: socketClass(manager, {
         track: (work) => {
           const done = work.catch(() => {}).finally(() => inFlight.delete(done));
@@ -241,6 +243,8 @@ export async function testApp(options: Partial<AppTesterOptions> = {}): Promise<
     });
   };
   const closePage = () => {
+    const location = page?.window.location as { href?: string } | undefined;
+    if (typeof location?.href === "string") address = location.href;
     page?.close();
     for (const socket of sockets) socket.close(1001, "Page closed");
   };

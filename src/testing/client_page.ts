@@ -59,6 +59,7 @@ const PAGE_NAMES = [
   "globalThis",
   "document",
   "location",
+  "history",
   "navigator",
   "WebSocket",
   "setTimeout",
@@ -249,9 +250,49 @@ export async function openClientPage(options: ClientPageOptions): Promise<Client
     toString: () => url.href,
   };
   const events = new EventTarget();
+  // The page's session history: pushState moves `location`; back and forward fire popstate.
+  const entries: string[] = [url.href];
+  let current = 0;
+  const moveTo = (href: string) => {
+    const next = new URL(href, location.href);
+    Object.assign(location, {
+      href: next.href,
+      pathname: next.pathname,
+      search: next.search,
+      hash: next.hash,
+    });
+  };
+  const go = (delta: number) => {
+    const target = current + delta;
+    if (target < 0 || target >= entries.length) return;
+    current = target;
+    moveTo(entries[current] as string);
+    pageSetTimeout(() => events.dispatchEvent(new Event("popstate")), 0);
+  };
+  const history = {
+    get length() {
+      return entries.length;
+    },
+    state: null,
+    pushState: (_state: unknown, _title: string, href?: string) => {
+      if (href === undefined) return;
+      entries.splice(current + 1, entries.length, new URL(href, location.href).href);
+      current = entries.length - 1;
+      moveTo(entries[current] as string);
+    },
+    replaceState: (_state: unknown, _title: string, href?: string) => {
+      if (href === undefined) return;
+      entries[current] = new URL(href, location.href).href;
+      moveTo(entries[current] as string);
+    },
+    back: () => go(-1),
+    forward: () => go(1),
+    go,
+  };
   const scope: Record<string, unknown> = {
     document,
     location,
+    history,
     navigator: { userAgent: "lua-ui app tester", onLine: true },
     WebSocket: options.WebSocket,
     setTimeout: pageSetTimeout,

@@ -38,7 +38,8 @@ function serverArgs(store: string, port?: number): string[] {
 
 /** How many connections a process has taken, from its log. */
 function connections(server: MainProcess): number {
-  return server.lines.filter((line) => / (Connected|Connection taken over)$/.test(line)).length;
+  return server.lines.filter((line) => / (Connected|Reconnected|Connection taken over)$/.test(line))
+    .length;
 }
 
 /** Waits until one of the processes logs one more connection; returns the one that did. */
