@@ -1,5 +1,5 @@
 /**
- * The development error overlay's side of the server (`--hotload`): a Lua error going to the
+ * The development error overlay's side of the server (`--dev`): a Lua error going to the
  * client gets a `details` field (message, file and line, the source lines around it, the
  * traceback), which the built-in client shows in a panel; when the next client batch or hot
  * reload succeeds, variable 1's `ui-dev-error` property is set to `""`, which clears it. Other
@@ -7,8 +7,10 @@
  *
  * @module
  */
-import type { Failure } from "../failure.ts";
+import { type Failure, newFailure } from "../failure.ts";
+import type { Logger } from "../log.ts";
 import type { Outgoing } from "../protocol/outgoing.ts";
+import type { Site } from "../site/site.ts";
 
 /** The property of variable 1 whose update clears the overlay. */
 export const DEV_ERROR_PROPERTY = "ui-dev-error";
@@ -113,4 +115,73 @@ export function addDetails(
  */
 export function addClear(out: Outgoing): void {
   out.updates[0].push({ varId: 1, properties: { [DEV_ERROR_PROPERTY]: "" } });
+}
+
+/** Options of {@link createDevReporter}. */
+export interface DevReporterOptions {
+  /** Development (`--dev`): errors carry the overlay's details. */
+  dev: boolean;
+  site: Site;
+  log: Logger;
+}
+
+/** One session's error reporting for the development overlay. */
+export interface DevReporter {
+  /** Details on a batch's Lua errors; after a clean batch that follows them, the clear. */
+  report(out: Outgoing, clears: boolean): void;
+  /** The error sent for a `main.lua` that failed at start. */
+  startFailure(failure: Failure): Failure;
+  /** A type the client was sent has no viewdef: warned once; dev shows it in the overlay. */
+  missingViewdef(type: string, out: Outgoing): void;
+}
+
+/**
+ * Makes a session's overlay reporter; without `dev` it only logs missing viewdefs.
+ *
+ * @example
+ * ```ts
+ * import { createDevReporter } from "./dev_errors.ts";
+ * import { emptyOutgoing } from "../protocol/outgoing.ts";
+ * import { silentLogger } from "../log.ts";
+ * import { ViewdefStore } from "../viewdefs/store.ts";
+ * const site = { root: "/m", lua: new Map(), viewdefs: new ViewdefStore(), htmlDir: undefined };
+ * const reporter = createDevReporter({ dev: true, site, log: silentLogger });
+ * reporter.missingViewdef("Contact", emptyOutgoing());
+ * ```
+ */
+export function createDevReporter(options: DevReporterOptions): DevReporter {
+  const { dev, site, log } = options;
+  const readLua = (file: string) => site.lua.get(file);
+  /** The client was sent an error with details that no clean batch has cleared yet. */
+  let shown = false;
+  const warnedTypes = new Set<string>();
+  return {
+    report(out, clears) {
+      if (!dev) return;
+      if (addDetails(out, "Lua error", readLua)) {
+        shown = true;
+      } else if (clears && shown && out.errors.length === 0) {
+        // Only a batch without any error is a success that clears the overlay.
+        shown = false;
+        addClear(out);
+      }
+    },
+    startFailure(failure) {
+      const error = newFailure(failure.code, failure.description);
+      if (dev) {
+        (error as DevFailure).details = errorDetails(failure.description, "Start-up", readLua);
+      }
+      return error;
+    },
+    missingViewdef(type, out) {
+      if (warnedTypes.has(type)) return;
+      warnedTypes.add(type);
+      const message = `No viewdef for type ${type}: add viewdefs/${type}.DEFAULT.html`;
+      log.warn(message);
+      if (!dev) return;
+      const error = newFailure("not-found", message) as DevFailure;
+      error.details = { kind: "Missing viewdef", message };
+      out.errors.push(error);
+    },
+  };
 }

@@ -8,48 +8,28 @@
  * @module
  */
 import { type Failure, FailureError, newFailure, type Result } from "../failure.ts";
-import { installApi } from "../lua/api.ts";
-import { createLuaWorld } from "../lua/lua_world.ts";
-import { getField } from "../lua/navigate.ts";
-import { createProgram, type Program } from "../lua/program.ts";
-import { type AppModel, installAppModel, LUA_PROPERTY, VIEW_LIST } from "../lua/prototypes.ts";
-import { installMemoryBudget, trackCoroutines } from "../lua/memory_budget.ts";
-import { openSandbox } from "../lua/sandbox.ts";
-import { setSessionUrl, URL_PROPERTY } from "../lua/session_url.ts";
-import { restoreSession, type SavedSession, saveSession } from "../lua/session_snapshot.ts";
-import { createTimers, type Timers } from "../lua/timers.ts";
-import { type LuaObject, type LuaValue, LuaVm } from "../lua/vm.ts";
 import { lua, toLua } from "../lua/fengari.ts";
-import { WrapperRegistry } from "../lua/wrappers.ts";
+import { LUA_PROPERTY } from "../lua/prototypes.ts";
+import { setSessionUrl, URL_PROPERTY } from "../lua/session_url.ts";
+import type { SavedSession } from "../lua/session_snapshot.ts";
+import type { LuaValue, LuaVm } from "../lua/vm.ts";
 import type { Logger } from "../log.ts";
 import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/outgoing.ts";
 import type { ParsedFrame } from "../protocol/messages.ts";
-import { readSiteLua, type Site } from "../site/site.ts";
+import type { Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
-import { Backend } from "./backend.ts";
-import { createEntryRunner, ENTRY_WALL_CLOCK_MS, type EntryRunner } from "./entry_runner.ts";
-import { createExecutor, type Executor } from "./executor.ts";
-import { addClear, addDetails, type DevFailure, errorDetails } from "./dev_errors.ts";
+import { createDevReporter, type DevReporter } from "./dev_errors.ts";
 import { loadLuaProperty } from "./lua_property.ts";
-import { templateOnlyPolicy } from "./path_policy.ts";
-import { createSessionApi, type SessionApi } from "./session_api.ts";
+import { buildParts, type PartsOptions, type SessionParts } from "./session_parts.ts";
+import { restoreParts, saveParts } from "./session_snapshots.ts";
 
 /** Options of {@link LuaSession.create}. */
-export interface LuaSessionOptions {
-  vendedId: string;
-  site: Site;
-  log: Logger;
-  instructionBudget: number;
-  /** Bytes the session's Lua may hold (default 64 MiB); see `entry_runner.ts`. */
-  maxSessionMemory?: number;
-  maxVariables: number;
+export interface LuaSessionOptions extends PartsOptions {
   inlineLua: boolean;
-  /** Clients may bind any path; by default only the paths templates bind (`path_policy.ts`). */
-  openPaths?: boolean;
   /** A snapshot to restore after `main.lua` ran (with `session.restoring` set). */
   restoreFrom?: Uint8Array;
-  /** Development (`--hotload`): errors carry the overlay's details (see `dev_errors.ts`). */
+  /** Development (`--dev`): errors carry the overlay's details (see `dev_errors.ts`). */
   dev?: boolean;
 }
 
@@ -87,91 +67,34 @@ export class LuaSession {
   readonly log: Logger;
   readonly #site: Site;
   readonly #inlineLua: boolean;
+  readonly #parts: SessionParts;
   readonly #vm: LuaVm;
-  readonly #backend: Backend<LuaValue>;
-  readonly #executor: Executor;
-  readonly #runner: EntryRunner;
+  readonly #dev: DevReporter;
   /** Why the session was ended (its memory budget), once it was. */
   #ended: Failure | null = null;
-  readonly #wrappers: WrapperRegistry;
-  readonly #api: SessionApi;
-  readonly #appModel: AppModel;
-  readonly #timers: Timers;
-  readonly #program: Program;
   /** Types whose viewdefs the current connection has. */
   readonly #sentTypes = new Set<string>();
   #startupErrors = emptyOutgoing();
   #sink: OutputSink = () => {};
-  #sessionTable: LuaObject;
   /** Lua ran since the last snapshot. */
   #dirty = false;
-  #lastDropped = "";
-  readonly #dev: boolean;
-  /** The client was sent an error with overlay details that no success has cleared yet. */
-  #devShown = false;
+  /** What the last snapshot left out, so that the warning is logged when it changes. */
+  readonly #dropped = { paths: "", log: (line: string) => this.log.warn(line) };
   /** `main.lua` failed at start: the next hot reload runs it again. */
   #startFailed = false;
-  /** Types already warned about for having no viewdef. */
-  readonly #warnedTypes = new Set<string>();
 
   private constructor(options: LuaSessionOptions) {
     this.vendedId = options.vendedId;
     this.log = options.log;
     this.#site = options.site;
     this.#inlineLua = options.inlineLua;
-    this.#dev = options.dev ?? false;
-    const vm = this.#vm = new LuaVm({
-      instructionBudget: options.instructionBudget,
-      wallClockMs: ENTRY_WALL_CLOCK_MS,
-    });
-    // Before the sandbox, so that its tables are charged too.
-    const meter = installMemoryBudget(vm, { maxBytes: options.maxSessionMemory });
-    openSandbox(vm, { print: (line) => this.log.info(`lua: ${line}`) });
-    trackCoroutines(vm);
-    this.#runner = createEntryRunner({ vm, meter });
-    this.#wrappers = new WrapperRegistry(vm);
-    const world = createLuaWorld({
-      vm,
-      wrappers: this.#wrappers,
-      findType: (name) => this.findType(name),
-      variable: (id) => this.#backend.tree.get(id),
-      log: this.log,
-    });
-    this.#backend = new Backend(world, {
+    this.#dev = createDevReporter({ dev: options.dev ?? false, site: options.site, log: this.log });
+    this.#parts = buildParts(options, {
       propertyChanged: (variable, name, value) => this.#propertyChanged(variable, name, value),
-      policy: options.openPaths ? undefined : templateOnlyPolicy(options.site.viewdefs),
-    }, { maxVariables: options.maxVariables });
-    this.#executor = createExecutor();
-    this.#timers = createTimers({
-      vm,
-      executeInSession: (task) => this.runTask(task),
-      timerFailed: (failure) => this.#reportFailure("Timer callback", failure),
+      runTask: (task) => this.runTask(task),
+      reportFailure: (what, failure) => this.#reportFailure(what, failure),
     });
-    this.#api = createSessionApi({
-      vm,
-      vendedId: this.vendedId,
-      backend: this.#backend,
-      wrappers: this.#wrappers,
-      log: this.log,
-      unloadModule: (name) => void this.#program.unloadModule(name),
-      unloadDirectory: (dir) => void this.#program.unloadDirectory(dir),
-    });
-    const sessionTable = this.#sessionTable = installApi(this.#api, this.#timers.functions);
-    this.#appModel = installAppModel({
-      vm,
-      sessionTable,
-      findType: (name) => this.findType(name),
-      mutationFailed: (message) =>
-        this.#reportFailure("mutate()", { code: "lua-error", description: message }),
-    });
-    this.#wrappers.registerBuiltin(VIEW_LIST, this.#appModel.viewList);
-    this.#program = createProgram({
-      vm,
-      sessionTable,
-      readLua: (file) => readSiteLua(this.#site, file),
-      readRootLua: (path) => readSiteLua(this.#site, path, true),
-      afterLoad: () => this.#appModel.runMutations(),
-    });
+    this.#vm = this.#parts.vm;
   }
 
   /**
@@ -181,7 +104,7 @@ export class LuaSession {
   static create(options: LuaSessionOptions): LuaSession {
     const session = new LuaSession(options);
     if (options.restoreFrom) session.#setFlag("restoring", true);
-    const failure = session.#program.runFile("main.lua");
+    const failure = session.#parts.program.runFile("main.lua");
     if (failure) session.#startFailure(failure);
     if (!options.restoreFrom) return session;
     session.#setFlag("restoring", false);
@@ -199,39 +122,25 @@ export class LuaSession {
   #startFailure(failure: Failure): void {
     this.log.error(`main.lua failed: ${failure.description}`);
     this.#startFailed = true;
-    const error = newFailure(failure.code, failure.description);
-    if (this.#dev) {
-      const details = errorDetails(failure.description, "Start-up", (f) => this.#site.lua.get(f));
-      (error as DevFailure).details = details;
-    }
-    this.#startupErrors.errors.push(error);
+    this.#startupErrors.errors.push(this.#dev.startFailure(failure));
   }
 
   /** Restores the app object from a snapshot; false (logged) when it cannot. */
   #restore(bytes: Uint8Array): boolean {
     this.#vm.beginEntry();
-    const restored = this.#balanced(() => restoreSession(this.#vm, this.#appModel, bytes));
-    if (!restored.ok) {
-      this.log.error(`Session restore failed: ${restored.failure.description}`);
-      return false;
-    }
-    const { app, changed, missing, failures } = restored.value;
-    const props = new Map(this.#backend.tree.get(1)?.properties ?? []);
-    this.#api.createAppVariable(app, props);
-    if (changed.length > 0) {
-      this.log.info(`Restored under changed prototypes: ${changed.join(", ")}`);
-    }
-    if (missing.length > 0) this.log.warn(`Restored without prototypes: ${missing.join(", ")}`);
-    for (const message of failures) {
-      this.#reportFailure("mutate()", { code: "lua-error", description: message });
-    }
-    this.log.info("Session restored");
-    return true;
+    return this.#balanced(() =>
+      restoreParts(
+        this.#parts,
+        bytes,
+        this.log,
+        (failure) => this.#reportFailure("mutate()", failure),
+      )
+    );
   }
 
   #setFlag(name: string, value: boolean): void {
     const L = this.#vm.L;
-    this.#sessionTable.push(L);
+    this.#parts.sessionTable.push(L);
     this.#vm.push(value);
     lua.lua_setfield(L, -2, toLua(name));
     this.#vm.resetStack();
@@ -247,31 +156,23 @@ export class LuaSession {
    * like) are logged when they change.
    */
   snapshot(): Promise<Result<SavedSession>> {
-    return this.#executor.run(() => {
+    return this.#parts.executor.run(() => {
       this.#dirty = false;
       this.#vm.beginEntry();
-      const saved = this.#balanced(() => saveSession(this.#vm, this.#appModel, this.#api.getApp()));
-      if (!saved.ok) {
-        this.#dirty = true;
-        return saved;
-      }
-      const dropped = saved.value.dropped.join(", ");
-      if (dropped !== this.#lastDropped && dropped !== "") {
-        this.log.warn(`Snapshot leaves out what is not data: ${dropped}`);
-      }
-      this.#lastDropped = dropped;
+      const saved = this.#balanced(() => saveParts(this.#parts, this.#dropped));
+      if (!saved.ok) this.#dirty = true;
       return saved;
     });
   }
 
   /** True once {@link shutdown} ran. */
   get closed(): boolean {
-    return this.#executor.closed;
+    return this.#parts.executor.closed;
   }
 
   /** Live timers. */
   get timerCount(): number {
-    return this.#timers.count;
+    return this.#parts.timers.count;
   }
 
   /** Sends this session's output to `sink` (the live connection's batcher). */
@@ -288,17 +189,20 @@ export class LuaSession {
     if (this.#ended) {
       return Promise.reject(new FailureError(this.#ended.code, this.#ended.description));
     }
-    return this.#executor.run(async () => {
+    return this.#parts.executor.run(async () => {
       this.#admit();
       const steps = frame.items.map((item) => () =>
         this.#balanced(() => {
-          if ("error" in item) this.#backend.reportError(item.error);
-          else this.#backend.handle(item);
+          if ("error" in item) this.#parts.backend.reportError(item.error);
+          else this.#parts.backend.handle(item);
         })
       );
-      const out = await this.#runner.run(steps, () => this.#balanced(() => this.afterBatch()));
+      const out = await this.#parts.runner.run(
+        steps,
+        () => this.#balanced(() => this.afterBatch()),
+      );
       this.#dirty = true;
-      this.#devReport(out, true);
+      this.#dev.report(out, true);
       this.#sink(out, frame.userEvent);
       this.#review(out);
       return out;
@@ -315,34 +219,22 @@ export class LuaSession {
 
   /** A task; `clears`: its success clears the dev overlay (a reload, not a timer). */
   #runTask(task: () => void, clears: boolean): Promise<void> {
-    return this.#executor.run(async () => {
+    return this.#parts.executor.run(async () => {
       this.#admit();
-      const out = await this.#runner.run(
+      const out = await this.#parts.runner.run(
         [() => this.#balanced(task)],
         () => this.#balanced(() => this.afterBatch()),
       );
       this.#dirty = true;
-      this.#devReport(out, clears);
+      this.#dev.report(out, clears);
       if (!isEmpty(out)) this.#sink(out, false);
       this.#review(out);
     });
   }
 
-  /** Dev: details on Lua errors; after a success that follows them, the overlay's clear. */
-  #devReport(out: Outgoing, clears: boolean): void {
-    if (!this.#dev) return;
-    if (addDetails(out, "Lua error", (file) => this.#site.lua.get(file))) {
-      this.#devShown = true;
-    } else if (clears && this.#devShown && out.errors.length === 0) {
-      // Only a batch without any error is a success that clears the overlay.
-      this.#devShown = false;
-      addClear(out);
-    }
-  }
-
   /** Before an entry: a session still over its memory budget is ended (and the entry refused). */
   #admit(): void {
-    const failure = this.#ended ?? this.#runner.admit();
+    const failure = this.#ended ?? this.#parts.runner.admit();
     if (!failure) return;
     this.#end(failure);
     throw new FailureError(failure.code, failure.description);
@@ -350,7 +242,7 @@ export class LuaSession {
 
   /** After an entry: too many memory stops end the session. */
   #review(out: Outgoing): void {
-    const failure = this.#runner.review(out);
+    const failure = this.#parts.runner.review(out);
     if (failure) this.#end(failure);
   }
 
@@ -363,8 +255,8 @@ export class LuaSession {
     out.errors.push(failure);
     this.#sink(out, true);
     // After the current task: the executor refuses anything queued later.
-    this.#timers.cancelAll();
-    this.#executor.close();
+    this.#parts.timers.cancelAll();
+    this.#parts.executor.close();
     queueMicrotask(() => this.shutdown());
   }
 
@@ -375,7 +267,7 @@ export class LuaSession {
   afterBatch(): Outgoing {
     this.#vm.beginEntry();
     const types = new Set<string>();
-    const out = this.#backend.afterBatch(types);
+    const out = this.#parts.backend.afterBatch(types);
     if (!isEmpty(this.#startupErrors)) {
       merge(out, this.#startupErrors);
       this.#startupErrors = emptyOutgoing();
@@ -385,19 +277,19 @@ export class LuaSession {
       this.#sentTypes.add(type);
       const found = this.#site.viewdefs.forType(type);
       if (Object.keys(found).length > 0) out.viewdefs = { ...out.viewdefs, ...found };
-      else this.#missingViewdef(type, out);
+      else this.#dev.missingViewdef(type, out);
     }
     return out;
   }
 
   /** Runs a site file in this session now (as the `lua` property does), then mutation. */
   loadFile(file: string): Failure | null {
-    return this.#program.runFile(file);
+    return this.#parts.program.runFile(file);
   }
 
   /** Re-runs a site file with `session.reloading` set, now. */
   reload(file: string): Failure | null {
-    return this.#program.reload(file);
+    return this.#parts.program.reload(file);
   }
 
   /**
@@ -406,15 +298,15 @@ export class LuaSession {
    */
   reloadFile(file: string): Promise<void> {
     const restart = this.#startFailed;
-    if (!restart && !this.#program.hasLoaded(file)) return Promise.resolve();
+    if (!restart && !this.#parts.program.hasLoaded(file)) return Promise.resolve();
     return this.#runTask(() => {
       if (file !== "main.lua" || !restart) {
-        const failure = this.#program.reload(file);
+        const failure = this.#parts.program.reload(file);
         if (failure) return this.#reportFailure(`Reload of lua/${file}`, failure);
       }
       if (!restart) return;
       // main.lua failed at start: once the site is fixed, the session starts for real.
-      const failure = this.#program.runFile("main.lua");
+      const failure = this.#parts.program.runFile("main.lua");
       if (failure) return this.#reportFailure("main.lua", failure);
       this.#startFailed = false;
       this.log.info("main.lua ran after the fix");
@@ -423,7 +315,7 @@ export class LuaSession {
 
   /** Re-sends a changed viewdef if this session's connection has its type (hot reload). */
   resendViewdef(key: string): Promise<void> {
-    return this.#executor.run(() => {
+    return this.#parts.executor.run(() => {
       if (!this.#sentTypes.has(viewdefType(key))) return;
       const template = this.#site.viewdefs.get(key);
       if (template === undefined) return;
@@ -438,8 +330,8 @@ export class LuaSession {
    * the connection's variables and what it was sent.
    */
   connectionClosed(): Promise<void> {
-    return this.#executor.run(() => {
-      this.#backend.connectionClosed();
+    return this.#parts.executor.run(() => {
+      this.#parts.backend.connectionClosed();
       this.#sentTypes.clear();
     }).catch(() => {});
   }
@@ -449,8 +341,8 @@ export class LuaSession {
    * every watched variable and the viewdefs again, at once.
    */
   connectionResumed(): Promise<void> {
-    return this.#executor.run(() => {
-      this.#backend.connectionResumed();
+    return this.#parts.executor.run(() => {
+      this.#parts.backend.connectionResumed();
       this.#sentTypes.clear();
       const out = this.#balanced(() => this.afterBatch());
       if (!isEmpty(out)) this.#sink(out, true);
@@ -459,13 +351,13 @@ export class LuaSession {
 
   /** Resolves once the work queued so far has run. */
   idle(): Promise<void> {
-    return this.#executor.run(() => {}).catch(() => {});
+    return this.#parts.executor.run(() => {}).catch(() => {});
   }
 
   /** Shutdown: cancels timers, stops the executor and drops the VM. */
   shutdown(): void {
-    this.#timers.cancelAll();
-    this.#executor.close();
+    this.#parts.timers.cancelAll();
+    this.#parts.executor.close();
     this.#vm.close();
   }
 
@@ -473,24 +365,24 @@ export class LuaSession {
 
   /** A variable by id. */
   variable(id: number): Variable<LuaValue> | undefined {
-    return this.#backend.tree.get(id);
+    return this.#parts.backend.tree.get(id);
   }
 
   /** Every variable, parents before children. */
   variables(): IterableIterator<Variable<LuaValue>> {
-    return this.#backend.tree.walk();
+    return this.#parts.backend.tree.walk();
   }
 
   /** Number of variables. */
   get variableCount(): number {
-    return this.#backend.tree.size;
+    return this.#parts.backend.tree.size;
   }
 
   /** Runs Lua text now as an entry of its own, then mutation; returns its results. */
   evaluate(code: string): Result<LuaValue[]> {
     this.#vm.beginEntry();
     const result = this.#vm.evaluate(code);
-    this.#appModel.runMutations();
+    this.#parts.appModel.runMutations();
     return result;
   }
 
@@ -510,31 +402,15 @@ export class LuaSession {
 
   /** A presenter type, prototype or wrapper factory by name (for `create=` and `itemWrapper`). */
   findType(name: string): LuaValue {
-    const presenter = this.#api.presenter(name);
-    if (presenter !== undefined) return presenter;
-    const proto = getField(this.#vm, this.#appModel.registry, toLua(name));
-    if (proto.ok && proto.value !== null) return proto.value;
-    return this.#wrappers.find(name) ?? null;
+    return this.#parts.findType(name);
   }
 
   // ---- Internals ----------------------------------------------------------------------------
 
-  /** A type the client was sent has no viewdef: warned once; dev shows it in the overlay. */
-  #missingViewdef(type: string, out: Outgoing): void {
-    if (this.#warnedTypes.has(type)) return;
-    this.#warnedTypes.add(type);
-    const message = `No viewdef for type ${type}: add viewdefs/${type}.DEFAULT.html`;
-    this.log.warn(message);
-    if (!this.#dev) return;
-    const error = newFailure("not-found", message) as DevFailure;
-    error.details = { kind: "Missing viewdef", message };
-    out.errors.push(error);
-  }
-
   /** Logs a failure and sends it to the client with the next flush. */
   #reportFailure(what: string, failure: Failure, varId?: number): void {
     this.log.warn(`${what} failed: ${failure.description}`);
-    this.#backend.reportError(newFailure(failure.code, failure.description, varId));
+    this.#parts.backend.reportError(newFailure(failure.code, failure.description, varId));
   }
 
   /**
@@ -554,12 +430,12 @@ export class LuaSession {
     if (variable.id === 1 && name === LUA_PROPERTY) {
       return loadLuaProperty(value, {
         site: this.#site,
-        program: this.#program,
+        program: this.#parts.program,
         inlineLua: this.#inlineLua,
       });
     }
     if (variable.id === 1 && name === URL_PROPERTY) {
-      setSessionUrl(this.#vm, this.#sessionTable, value);
+      setSessionUrl(this.#vm, this.#parts.sessionTable, value);
     }
     for (const fn of variable.propertyWatchers(name)) {
       const result = this.#vm.call(fn, [value], 0);

@@ -10,7 +10,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import { type Batcher, createBatcher } from "../protocol/batcher.ts";
-import { errorOutgoing, type Outgoing } from "../protocol/outgoing.ts";
+import { errorOutgoing } from "../protocol/outgoing.ts";
 import { type ParsedFrame, parseFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { refreshSite } from "../site/refresh.ts";
