@@ -11,7 +11,8 @@
 import { ConfigError, parseConfig } from "./src/config.ts";
 import { helpText } from "./src/help_text.ts";
 import { handleSignals } from "./src/server/signals.ts";
-import { startServer, VERSION } from "./src/server/start.ts";
+import { VERSION } from "./src/server/server_core.ts";
+import { startServer } from "./src/server/start.ts";
 import { createLogger } from "./src/log.ts";
 
 if (import.meta.main) {

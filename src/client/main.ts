@@ -39,7 +39,12 @@ export interface Client {
  */
 export function startClient(document: Document): Client | undefined {
   const root = document.querySelector("[ui-app]");
-  const sid = location.pathname.split("/")[1] ?? "";
+  // Served under a base path (`/ui/<sid>`), the page names it; ui-engine's own pages do not.
+  const base = document.querySelector('meta[name="ui-base"]')?.getAttribute("content") ?? "";
+  const below = location.pathname.startsWith(`${base}/`)
+    ? location.pathname.slice(base.length)
+    : location.pathname;
+  const sid = below.split("/")[1] ?? "";
   if (!root || sid === "") {
     console.error("The page needs a [ui-app] element and a session id in its path");
     return undefined;
@@ -98,7 +103,7 @@ export function startClient(document: Document): Client | undefined {
   const namespace = root.getAttribute("ui-namespace");
   if (namespace) app.properties.namespace = namespace;
   // The address goes with the first watch, so Lua sees a deep link before anything renders.
-  const router = startRouter(store, sid, () => batcher.flush());
+  const router = startRouter(store, `${base}/${sid}`, () => batcher.flush());
   store.listen(app.id, (variable, change) => {
     if (change.properties.includes("ui-dev-error") && !variable.properties["ui-dev-error"]) {
       overlay.clear();
@@ -106,7 +111,7 @@ export function startClient(document: Document): Client | undefined {
   });
   router.report();
   new View(context, root, app.id, { container: true });
-  connection = new Connection(`${scheme}://${location.host}/ws/${sid}`, {
+  connection = new Connection(`${scheme}://${location.host}${base}/ws/${sid}`, {
     open: (reconnected) => {
       if (reconnected) {
         // The server dropped this page's variables: create them again, then resend edits.

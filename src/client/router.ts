@@ -12,16 +12,17 @@ import type { VariableStore } from "./store.ts";
 import { APP_ID } from "./store.ts";
 
 /**
- * The address below the session id: `/contacts/42?tab=notes`, `/` for the session's own page.
+ * The address below the session's page (`root`: `/<sid>`, or `/<base>/<sid>` under a base path):
+ * `/contacts/42?tab=notes`, `/` for the session's own page.
  *
  * @example
  * ```ts
  * import { pageUrl } from "./router.ts";
- * pageUrl("abc", { pathname: "/abc/contacts/4", search: "?x=1" }); // "/contacts/4?x=1"
+ * pageUrl("/abc", { pathname: "/abc/contacts/4", search: "?x=1" }); // "/contacts/4?x=1"
  * ```
  */
-export function pageUrl(sid: string, where: { pathname: string; search: string }): string {
-  const rest = where.pathname.slice(1 + sid.length);
+export function pageUrl(root: string, where: { pathname: string; search: string }): string {
+  const rest = where.pathname.slice(root.length);
   return (rest.startsWith("/") ? rest : `/${rest}`) + where.search;
 }
 
@@ -34,22 +35,23 @@ export interface Router {
 }
 
 /**
- * Starts following the address and title for the session `sid`; `flush` sends what is queued.
+ * Starts following the address and title for the session's page at `root` (`/<sid>`, or
+ * `/<base>/<sid>`); `flush` sends what is queued.
  *
  * @example
  * ```ts ignore
- * const router = startRouter(store, sid, () => batcher.flush());
+ * const router = startRouter(store, `/${sid}`, () => batcher.flush());
  * router.report();
  * ```
  */
-export function startRouter(store: VariableStore, sid: string, flush: () => void): Router {
-  const current = () => pageUrl(sid, location);
+export function startRouter(store: VariableStore, root: string, flush: () => void): Router {
+  const current = () => pageUrl(root, location);
   const report = () => store.setProperties(APP_ID, { url: current() });
   const unlisten = store.listen(APP_ID, (variable, change) => {
     if (change.properties.includes("url")) {
       const url = variable.properties.url ?? "/";
       if (url !== current()) {
-        history.pushState(null, "", `/${sid}${url === "/" ? "" : url}`);
+        history.pushState(null, "", `${root}${url === "/" ? "" : url}`);
       }
     }
     if (change.properties.includes("title")) {

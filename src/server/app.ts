@@ -27,6 +27,11 @@ export interface AppOptions {
   site: Site;
   log: Logger;
   version: string;
+  /**
+   * The path the app is served under (`/ui` when a host app mounts it there), or `""`: it
+   * prefixes every route, redirects, the ownership cookie's path and the page's links.
+   */
+  basePath?: string;
   /** Mints and checks the session ids bound to browsers. */
   ownership: Ownership;
   /** Origins besides the server's own that may open sessions' sockets (`--allowed-origins`). */
@@ -47,16 +52,17 @@ export interface AppOptions {
  * Creates the app. Serve it with `Deno.serve(app.fetch)`.
  *
  * @example
- * ```ts
- * // const ownership = createOwnership(secret);
- * // const app = createApp({ manager, site, log, version: "0.1.0", ownership });
- * // Deno.serve({ port: 8000 }, app.fetch);
+ * ```ts ignore
+ * const ownership = createOwnership(secret);
+ * const app = createApp({ manager, site, log, version: "0.1.0", ownership });
+ * Deno.serve({ port: 8000 }, app.fetch);
  * ```
  */
 export function createApp(options: AppOptions): Hono {
   const { manager, site, log, ownership } = options;
+  const base = options.basePath ?? "";
   const started = Date.now();
-  const app = new Hono();
+  const app = base ? new Hono().basePath(base) : new Hono();
   const scriptHashes = templateScriptHashes(site.viewdefs);
   const csp = options.csp;
   app.use(
@@ -70,9 +76,9 @@ export function createApp(options: AppOptions): Hono {
     const headers = new Headers({ "cache-control": "no-store" });
     if (!browserId) {
       browserId = ownership.newBrowserId();
-      headers.set("set-cookie", browserCookie(browserId, isHttps(c.req.raw)));
+      headers.set("set-cookie", browserCookie(browserId, isHttps(c.req.raw), base || "/"));
     }
-    headers.set("location", `/${await ownership.mint(browserId)}${rest}`);
+    headers.set("location", `${base}/${await ownership.mint(browserId)}${rest}`);
     return new Response(null, { status: 307, headers });
   };
 
@@ -124,14 +130,15 @@ export function createApp(options: AppOptions): Hono {
         return custom;
       }
     }
-    return new Response(builtinPage(await options.clientScript?.()), {
+    return new Response(builtinPage(await options.clientScript?.(), base), {
       // The answer depends on the cookie: no cache may hand it to another browser.
       headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
     });
   };
 
   app.get("*", async (c) => {
-    const path = c.req.path;
+    const path = c.req.path.slice(base.length) || "/";
+    if (path === "/") return await freshSession(c);
     const first = path.split("/")[1] ?? "";
     if (SID_PATTERN.test(first)) {
       if (await ownership.owns(first, browserIdOf(c.req.raw))) return await page();

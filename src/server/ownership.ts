@@ -17,6 +17,16 @@ export const BROWSER_COOKIE = "ui_browser";
  * `Secure`, has `Path=/` and no `Domain`, so a sibling subdomain cannot plant one.
  */
 export const SECURE_BROWSER_COOKIE = "__Host-ui_browser";
+/**
+ * The same over https under a base path (`__Host-` cookies must be for the whole site).
+ *
+ * @example
+ * ```ts
+ * import { SECURE_PATH_COOKIE } from "./ownership.ts";
+ * SECURE_PATH_COOKIE; // "__Secure-ui_browser"
+ * ```
+ */
+export const SECURE_PATH_COOKIE = "__Secure-ui_browser";
 
 const BROWSER_ID = /^[0-9a-f]{32}$/;
 const SID = /^([0-9a-f]{16})([0-9a-f]{16})$/;
@@ -122,8 +132,10 @@ export function isHttps(request: Request): boolean {
  * ```
  */
 export function browserIdOf(request: Request): string | undefined {
-  const name = isHttps(request) ? SECURE_BROWSER_COOKIE : BROWSER_COOKIE;
-  const value = readCookie(request.headers.get("cookie") ?? "", name);
+  const header = request.headers.get("cookie") ?? "";
+  const value = isHttps(request)
+    ? readCookie(header, SECURE_BROWSER_COOKIE) ?? readCookie(header, SECURE_PATH_COOKIE)
+    : readCookie(header, BROWSER_COOKIE);
   return value !== undefined && BROWSER_ID.test(value) ? value : undefined;
 }
 
@@ -139,9 +151,11 @@ export function browserIdOf(request: Request): string | undefined {
  * // "ui_browser=0123456789abcdef0123456789abcdef; Path=/; HttpOnly; SameSite=Lax"
  * ```
  */
-export function browserCookie(browserId: string, secure: boolean): string {
-  const name = secure ? SECURE_BROWSER_COOKIE : BROWSER_COOKIE;
-  return `${name}=${browserId}; Path=/; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+export function browserCookie(browserId: string, secure: boolean, path = "/"): string {
+  // A `__Host-` cookie must have Path=/; under a base path the Secure one keeps `__Secure-`.
+  const secureName = path === "/" ? SECURE_BROWSER_COOKIE : SECURE_PATH_COOKIE;
+  const name = secure ? secureName : BROWSER_COOKIE;
+  return `${name}=${browserId}; Path=${path}; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
 }
 
 function readCookie(header: string, name: string): string | undefined {

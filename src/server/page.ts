@@ -19,7 +19,7 @@ export const CLIENT_PATH = "/ui-engine-client.js";
  * builtinPage("/ui-engine-client.0123456789abcdef.js"); // "<!doctype html>..."
  * ```
  */
-export function builtinPage(scriptUrl: string = CLIENT_PATH): string {
+export function builtinPage(scriptUrl: string = CLIENT_PATH, base = ""): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -27,14 +27,19 @@ export function builtinPage(scriptUrl: string = CLIENT_PATH): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Lua UI</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/ui-engine-client.css">
+<meta name="ui-base" content="${escapeAttribute(base)}">
+<link rel="stylesheet" href="${escapeAttribute(base)}/ui-engine-client.css">
 </head>
 <body>
 <div ui-app></div>
 <div class="ui-status" hidden></div>
 <noscript>This app needs JavaScript.</noscript>
-<script type="module" src="${scriptUrl}"></script>
+<script type="module" src="${escapeAttribute(base)}${scriptUrl}"></script>
 </body>
 </html>
 `;
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -123,7 +123,7 @@ export interface NewVariable<V> {
 export class Variable<V> {
   readonly id: number;
   readonly parent: Variable<V> | undefined;
-  readonly children = new Set<Variable<V>>();
+  readonly children: Set<Variable<V>> = new Set();
   readonly origin: Origin;
   /** Current properties, names without priority suffixes. */
   readonly properties: Map<string, string>;

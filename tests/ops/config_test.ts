@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { CONFIG_OPTIONS, ConfigError, DEFAULT_CONFIG, parseConfig } from "../../src/config.ts";
 import { helpText } from "../../src/help_text.ts";
-import { VERSION } from "../../src/server/start.ts";
+import { VERSION } from "../../src/server/server_core.ts";
 import { startTestServer, TestClient } from "../support/ws_client.ts";
 import { runMain, spawnMain } from "./process.ts";
 

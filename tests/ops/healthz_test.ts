@@ -2,7 +2,7 @@
  * `/healthz` over real HTTP: version, uptime, live sessions and connections.
  */
 import assert from "node:assert/strict";
-import { VERSION } from "../../src/server/start.ts";
+import { VERSION } from "../../src/server/server_core.ts";
 import { startTestServer, TestClient } from "../support/ws_client.ts";
 
 interface Health {
