@@ -90,7 +90,7 @@ Deno.test("luaUi mounted at /ui in a host app", async (t) => {
         const html = await response.text();
         assert.match(
           html,
-          /<script type="module" src="\/ui\/ui-engine-client.js"><\/script>/,
+          /<script type="module" src="\/ui\/ui-engine-client\.[0-9a-f]+\.js"><\/script>/,
         );
         assert.match(
           html,
