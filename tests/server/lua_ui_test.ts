@@ -25,11 +25,11 @@ function serve(handler: Deno.ServeHandler) {
   );
 }
 
+// deno-lint-ignore no-explicit-any
+type Wire = { type: string; data: any };
+
 /** Opens a socket with `cookie`, watches variable 1 and returns the first frame. */
-async function firstFrame(
-  url: string,
-  cookie: string,
-): Promise<{ type: string; data: any }[]> {
+async function firstFrame(url: string, cookie: string): Promise<Wire[]> {
   const socket = openWebSocket(url, { cookie });
   const frame = new Promise<string>((resolve, reject) => {
     socket.onmessage = (event) => resolve(event.data as string);
