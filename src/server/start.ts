@@ -143,6 +143,7 @@ export async function startServer(
     ownership: createOwnership(secret),
     allowedOrigins: config.allowedOrigins,
     csp: config.csp,
+    trustProxy: config.trustProxy,
     assets: clientAssets(),
     extend: (app) => mountDebug(app, { sessions: manager, enabled: config.debug }),
     onSocket: (socket) => {

@@ -25,7 +25,7 @@ import type { ParsedFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
-import { Backend } from "./backend.ts";
+import { Backend, type BackendLimits } from "./backend.ts";
 import { createExecutor, type Executor } from "./executor.ts";
 import { createSessionApi, type SessionApi } from "./session_api.ts";
 
@@ -39,6 +39,8 @@ export interface LuaSessionOptions {
   inlineLua: boolean;
   /** A snapshot to restore after `main.lua` ran (with `session.restoring` set). */
   restoreFrom?: Uint8Array;
+  /** What the session may hold from its client and build for it; the defaults otherwise. */
+  limits?: Partial<BackendLimits>;
 }
 
 /**
@@ -109,7 +111,7 @@ export class LuaSession {
     });
     this.#backend = new Backend(world, {
       propertyChanged: (variable, name, value) => this.#propertyChanged(variable, name, value),
-    }, { maxVariables: options.maxVariables });
+    }, { ...options.limits, maxVariables: options.maxVariables });
     this.#executor = createExecutor();
     this.#timers = createTimers({
       vm,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Config } from "../config.ts";
+import { type Config, DEFAULT_CONFIG } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import { type Batcher, createBatcher } from "../protocol/batcher.ts";
@@ -20,6 +20,14 @@ import type { Persistence } from "./persistence.ts";
 export interface ConnectionSink {
   send(frame: string): void;
   close(code: number, reason: string): void;
+  /** Bytes sent but not yet written to the network (a WebSocket's `bufferedAmount`). */
+  bufferedAmount?(): number;
+}
+
+/** Who is connecting, as the edge saw it. */
+export interface ConnectInfo {
+  /** The client's address; new sessions are rate-limited per address. */
+  address?: string;
 }
 
 /** A live connection, as the transport sees it. */
@@ -38,6 +46,8 @@ export interface Connection {
 export const TAKEN_OVER = 4000;
 /** Close code sent when the server shuts down, so that clients reconnect. */
 export const SERVICE_RESTART = 1012;
+/** Close code sent to a connection that reads its output too slowly; it may reconnect later. */
+export const TOO_SLOW = 1013;
 
 /** Options of {@link SessionManager}. */
 export type ManagerOptions =
@@ -50,6 +60,17 @@ export type ManagerOptions =
     | "maxVariables"
     | "instructionBudget"
     | "inlineLua"
+  >
+  & Partial<
+    Pick<
+      Config,
+      | "maxVariableDepth"
+      | "maxClientValueBytes"
+      | "maxValueBytes"
+      | "maxFlushBytes"
+      | "sessionsPerMinute"
+      | "maxUnsentBytes"
+    >
   >
   & {
     site: Site;
@@ -69,6 +90,16 @@ interface Entry {
   ready: Promise<LuaSession>;
   connection: LiveConnection | undefined;
   expiry: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Counts of what the manager refused or shed, for `/healthz` and tests. */
+export interface ManagerStats {
+  /** New sessions refused because their address started too many. */
+  sessionsRateLimited: number;
+  /** Idle sessions dropped to make room for new ones. */
+  sessionsEvicted: number;
+  /** Connections closed because they left too much output unsent. */
+  slowReadersClosed: number;
 }
 
 interface LiveConnection extends Connection {
@@ -91,6 +122,36 @@ function createRateLimit(perSecond: number): () => boolean {
       count = 0;
     }
     return ++count <= perSecond;
+  };
+}
+
+/** Says whether an address may start one more session now (a token bucket per address). */
+type AddressRateLimit = (address: string) => boolean;
+
+/**
+ * A bucket of `perMinute` tokens per address, refilled continuously. Full buckets are dropped
+ * when the table grows, so a flood of addresses cannot make the table itself large for long.
+ */
+function createAddressRateLimit(perMinute: number): AddressRateLimit {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const refill = (bucket: { tokens: number; at: number }, now: number) => {
+    bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.at) * perMinute / 60_000);
+    bucket.at = now;
+  };
+  return (address) => {
+    const now = Date.now();
+    if (buckets.size > 10_000) {
+      for (const [key, bucket] of buckets) {
+        refill(bucket, now);
+        if (bucket.tokens >= perMinute) buckets.delete(key);
+      }
+    }
+    let bucket = buckets.get(address);
+    if (!bucket) buckets.set(address, bucket = { tokens: perMinute, at: now });
+    refill(bucket, now);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens--;
+    return true;
   };
 }
 
@@ -146,6 +207,14 @@ export function newSid(): string {
 export class SessionManager {
   readonly #options: ManagerOptions;
   readonly #entries = new Map<string, Entry>();
+  /** Sessions without a connection, the longest idle first (a Map keeps insertion order). */
+  readonly #idle = new Map<string, Entry>();
+  readonly #newSessions: AddressRateLimit;
+  readonly #stats: ManagerStats = {
+    sessionsRateLimited: 0,
+    sessionsEvicted: 0,
+    slowReadersClosed: 0,
+  };
   #nextVendedId = 1;
   #connections = 0;
   #closing = false;
@@ -153,6 +222,14 @@ export class SessionManager {
   /** Creates a manager with no sessions. */
   constructor(options: ManagerOptions) {
     this.#options = options;
+    this.#newSessions = createAddressRateLimit(
+      options.sessionsPerMinute ?? DEFAULT_CONFIG.sessionsPerMinute,
+    );
+  }
+
+  /** What was refused or shed so far. */
+  get stats(): Readonly<ManagerStats> {
+    return { ...this.#stats };
   }
 
   /** Live sessions. */
@@ -200,6 +277,7 @@ export class SessionManager {
     const entry = this.#entries.get(sid);
     if (!entry) return;
     this.#entries.delete(sid);
+    this.#idle.delete(sid);
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
     const connection = entry.connection;
     if (connection) {
@@ -220,17 +298,27 @@ export class SessionManager {
 
   /**
    * Attaches a transport to a session, creating the session (and running `main.lua`) for an
-   * unknown sid. Throws a {@link FailureError} with code `limit` when the process is full.
+   * unknown sid. A full table makes room by dropping the longest idle session. Throws a
+   * {@link FailureError} with code `limit` when the address started too many sessions this
+   * minute, or when every session is connected and the process is full.
    */
-  connect(sid: string, sink: ConnectionSink): Connection {
+  connect(sid: string, sink: ConnectionSink, info: ConnectInfo = {}): Connection {
     if (!SID_PATTERN.test(sid)) throw new FailureError("bad-message", "Malformed session id");
     if (this.#closing) throw new FailureError("limit", "Server is shutting down");
     let entry = this.#entries.get(sid);
     if (!entry) {
-      if (this.#entries.size >= this.#options.maxSessions) {
+      if (info.address !== undefined && !this.#newSessions(info.address)) {
+        this.#stats.sessionsRateLimited++;
         throw new FailureError(
           "limit",
-          `Server has ${this.#entries.size} sessions; the limit is ${this.#options.maxSessions}`,
+          "Too many new sessions from this address; try again in a minute",
+        );
+      }
+      if (this.#entries.size >= this.#options.maxSessions && !this.#evictIdle()) {
+        throw new FailureError(
+          "limit",
+          `Server has ${this.#entries.size} connected sessions; the limit is ` +
+            `${this.#options.maxSessions}`,
         );
       }
       entry = this.#newEntry(sid);
@@ -238,6 +326,7 @@ export class SessionManager {
     }
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
     entry.expiry = undefined;
+    this.#idle.delete(sid);
     const previous = entry.connection;
     if (previous) {
       this.#detach(entry, previous);
@@ -253,6 +342,30 @@ export class SessionManager {
     const log = entry.session?.log ?? this.#options.log;
     log.info(previous ? "Connection taken over" : "Connected");
     return connection;
+  }
+
+  /** Drops the longest idle session (saved first, when there is a store); false if none. */
+  #evictIdle(): boolean {
+    const oldest = this.#idle.values().next();
+    if (oldest.done) return false;
+    const entry = oldest.value;
+    this.#drop(entry, false);
+    this.#stats.sessionsEvicted++;
+    entry.ready.then((session) => session.log.info("Idle session evicted to make room"));
+    return true;
+  }
+
+  /** Removes an entry without a connection and shuts its session down. */
+  #drop(entry: Entry, ended: boolean): void {
+    this.#entries.delete(entry.sid);
+    this.#idle.delete(entry.sid);
+    if (entry.expiry !== undefined) clearTimeout(entry.expiry);
+    const persistence = this.#options.persistence;
+    const saved = !ended && persistence ? persistence.save(entry.sid) : Promise.resolve();
+    saved.catch(() => {}).finally(() => {
+      persistence?.forget(entry.sid, ended);
+      entry.ready.then((session) => session.shutdown());
+    });
   }
 
   /** A new entry: its session made now, or claimed from the store and restored first. */
@@ -291,6 +404,12 @@ export class SessionManager {
       maxVariables: this.#options.maxVariables,
       inlineLua: this.#options.inlineLua,
       restoreFrom: snapshot,
+      limits: {
+        maxVariableDepth: this.#options.maxVariableDepth,
+        maxClientValueBytes: this.#options.maxClientValueBytes,
+        maxValueBytes: this.#options.maxValueBytes,
+        maxFlushBytes: this.#options.maxFlushBytes,
+      },
     });
     log.info("Session created");
     return session;
@@ -298,6 +417,7 @@ export class SessionManager {
 
   #makeConnection(entry: Entry, sink: ConnectionSink): LiveConnection {
     const log = () => entry.session?.log ?? this.#options.log;
+    const maxUnsent = this.#options.maxUnsentBytes ?? DEFAULT_CONFIG.maxUnsentBytes;
     const batcher = createBatcher({
       send: (frame) => {
         try {
@@ -305,8 +425,11 @@ export class SessionManager {
         } catch (error) {
           log().debug(`Send failed: ${error}`);
         }
+        const unsent = sink.bufferedAmount?.() ?? 0;
+        if (unsent > maxUnsent && connection.active) this.#tooSlow(entry, connection, unsent);
       },
       delayMs: this.#options.flushDelayMs ?? 10,
+      maxFrameBytes: this.#options.maxFlushBytes ?? DEFAULT_CONFIG.maxFlushBytes,
     });
     const attach = (session: LuaSession) => {
       if (!connection.active) return;
@@ -359,6 +482,25 @@ export class SessionManager {
     return connection;
   }
 
+  /**
+   * A reader too slow for its output: the connection is closed and its queued output dropped;
+   * the session stays for a reconnect.
+   */
+  #tooSlow(entry: Entry, connection: LiveConnection, unsent: number): void {
+    this.#stats.slowReadersClosed++;
+    (entry.session?.log ?? this.#options.log).warn(
+      `Connection closed: ${unsent} bytes unsent, the limit is ${
+        this.#options.maxUnsentBytes ?? DEFAULT_CONFIG.maxUnsentBytes
+      }`,
+    );
+    connection.closed();
+    try {
+      connection.sink.close(TOO_SLOW, "Too much unsent output; reconnect later");
+    } catch {
+      // The socket is already gone.
+    }
+  }
+
   #detach(entry: Entry, connection: LiveConnection): void {
     if (!connection.active) return;
     connection.active = false;
@@ -373,15 +515,13 @@ export class SessionManager {
   }
 
   #scheduleExpiry(entry: Entry): void {
+    this.#idle.delete(entry.sid);
+    this.#idle.set(entry.sid, entry);
     if (this.#options.sessionTimeoutMs === 0) return; // 0 is forever, as in ui-engine
     entry.expiry = setTimeout(() => {
       if (entry.connection || this.#entries.get(entry.sid) !== entry) return;
-      this.#entries.delete(entry.sid);
-      this.#options.persistence?.forget(entry.sid, true);
-      entry.ready.then((session) => {
-        session.shutdown();
-        session.log.info("Session expired");
-      });
+      this.#drop(entry, true);
+      entry.ready.then((session) => session.log.info("Session expired"));
     }, this.#options.sessionTimeoutMs);
   }
 
@@ -403,5 +543,6 @@ export class SessionManager {
       entry.ready.then((session) => session.shutdown());
     }
     this.#entries.clear();
+    this.#idle.clear();
   }
 }
