@@ -181,7 +181,7 @@ export const DEFAULT_CONFIG: Config = {
   snapshotDelayMs: 1000,
   maxClientValueBytes: 16 * 1024 * 1024,
   maxValueBytes: 1024 * 1024,
-  maxFlushBytes: 8 * 1024 * 1024,
+  maxFlushBytes: 4 * 1024 * 1024,
   maxVariableDepth: 1000,
   sessionsPerMinute: 60,
   trustProxy: false,
@@ -362,7 +362,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     env: "UI_MAX_CLIENT_VALUE_BYTES",
     kind: "integer",
     help: "bytes of client values and properties one session may hold " +
-      "(estimated: 32 per element, key or property plus the length of strings)",
+      "(estimated as Lua holds them: about 160 per number, 400 per string, 1000 per object)",
   },
   {
     key: "maxValueBytes",

@@ -60,7 +60,7 @@ export function valueJson(vm: LuaVm, value: LuaValue, type?: string, limit?: num
       type !== undefined && value !== null && typeof value === "object" && value.kind === "table"
     ) {
       if (type !== "") return spend(budget, objectRef(vm, value));
-      const elements = untypedSequence(vm, value);
+      const elements = untypedSequence(vm, value, mostElements(budget));
       if (elements === undefined) return spend(budget, objectRef(vm, value));
       return encodeElements(vm, value, elements, 0, new Set<LuaObject>(), budget);
     }
@@ -80,6 +80,15 @@ interface Budget {
 }
 
 const TOO_LARGE = Symbol("too large");
+
+/**
+ * The most elements an array may have and still fit: n elements take at least 2n + 1 bytes.
+ * The walk of a table stops past it, so a huge table over a small limit costs little to refuse
+ * (a table with that many integer keys is refused before any other key of it is seen).
+ */
+function mostElements(budget: Budget): number {
+  return budget.left === Infinity ? Infinity : Math.max(0, Math.floor((budget.left - 1) / 2));
+}
 
 function spend(budget: Budget, text: string): string {
   budget.left -= text.length;
@@ -111,7 +120,9 @@ function encode(
   if (value.kind !== "table" || depth >= MAX_DEPTH || seen?.has(value)) {
     return spend(budget, objectRef(vm, value));
   }
-  const elements = sequenceElements(vm, value);
+  const elements = typeOf(vm, value) === ""
+    ? untypedSequence(vm, value, mostElements(budget))
+    : undefined;
   if (elements === undefined) return spend(budget, objectRef(vm, value));
   return encodeElements(vm, value, elements, depth, seen ?? new Set<LuaObject>(), budget);
 }
@@ -149,9 +160,12 @@ export function sequenceElements(vm: LuaVm, table: LuaObject): LuaValue[] | unde
   return untypedSequence(vm, table);
 }
 
-/** {@link sequenceElements} for a table known to have no `type`. */
-function untypedSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
-  const fast = rawSequence(vm, table);
+/**
+ * {@link sequenceElements} for a table known to have no `type`; throws `TOO_LARGE` once it has
+ * seen more than `most` integer keys.
+ */
+function untypedSequence(vm: LuaVm, table: LuaObject, most = Infinity): LuaValue[] | undefined {
+  const fast = rawSequence(vm, table, most);
   if (fast !== SLOW) return fast;
   const L = vm.L;
   const top = lua.lua_gettop(L);
@@ -169,7 +183,10 @@ function untypedSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
         break;
       }
       byIndex[key - 1] = vm.read(-1);
-      count++;
+      if (++count > most) {
+        lua.lua_settop(L, top);
+        throw TOO_LARGE;
+      }
     } else if (!(keyType === lua.LUA_TSTRING && isPrivate(lua.lua_tolstring(L, -2)))) {
       isSequence = false;
       break;
@@ -184,7 +201,11 @@ function untypedSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
 const SLOW = Symbol("slow");
 
 /** The same walk on fengari's table directly; `SLOW` when it cannot tell (see `fengari_internals.ts`). */
-function rawSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined | typeof SLOW {
+function rawSequence(
+  vm: LuaVm,
+  table: LuaObject,
+  most: number,
+): LuaValue[] | undefined | typeof SLOW {
   const byIndex: LuaValue[] = [];
   let count = 0;
   let isSequence = true;
@@ -193,6 +214,7 @@ function rawSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined | type
     if (isIntegerKey(key)) {
       const index = key.value as number;
       if (index < 1) return (isSequence = false);
+      if (count >= most) throw TOO_LARGE;
       const element = vm.fromRaw(cell);
       if (element === undefined) return !(slow = true);
       byIndex[index - 1] = element;

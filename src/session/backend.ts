@@ -62,7 +62,7 @@ export const DEFAULT_BACKEND_LIMITS: BackendLimits = {
  * How much value JSON one batch may build, compared or sent, as a multiple of the flush limit:
  * change detection encodes every readable variable, so this bounds its work whatever the values.
  */
-const BATCH_JSON_FACTOR = 4;
+const BATCH_JSON_FACTOR = 2;
 
 /**
  * Applies messages to one session's variables and computes the updates to send.

@@ -108,6 +108,12 @@ interface LiveConnection extends Connection {
   active: boolean;
 }
 
+/**
+ * How many frames' worth of text (in `--max-frame-bytes`) one connection may have waiting to be
+ * handled; a frame beyond is dropped with `limit`.
+ */
+export const WAITING_FRAMES = 4;
+
 /** Frames per second one connection may send, unless configured otherwise. */
 export const DEFAULT_MAX_FRAMES_PER_SECOND = 1000;
 
@@ -440,6 +446,8 @@ export class SessionManager {
     };
     const limits = this.#options;
     const rate = createRateLimit(limits.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND);
+    const maxWaiting = WAITING_FRAMES * limits.maxFrameBytes;
+    let waiting = 0;
     const connection: LiveConnection = {
       get session(): LuaSession {
         if (!entry.session) throw new Error("Session is still being restored");
@@ -451,6 +459,18 @@ export class SessionManager {
       active: true,
       receive: async (text) => {
         if (!connection.active) return;
+        // Frames arrive faster than a session may handle them: what waits is bounded, so a
+        // client cannot queue up memory (each parsed frame can be several times its text).
+        if (waiting + text.length > maxWaiting) {
+          const failure = newFailure(
+            "limit",
+            `This connection's earlier frames are still being handled (${waiting} bytes); ` +
+              "this frame was dropped",
+          );
+          batcher.add(errorOutgoing(failure), true);
+          return;
+        }
+        waiting += text.length;
         const session = entry.session ?? await entry.ready;
         try {
           if (!rate()) {
@@ -467,6 +487,8 @@ export class SessionManager {
             const failure = newFailure("bad-message", "The server could not handle this frame");
             batcher.add(errorOutgoing(failure), true);
           }
+        } finally {
+          waiting -= text.length;
         }
       },
       closed: () => {

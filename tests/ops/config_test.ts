@@ -82,7 +82,7 @@ Deno.test("main.ts --help", async (t) => {
     assert.match(stdout, /env UI_DEBUG; default: false/);
     assert.match(stdout, /env UI_MAX_CLIENT_VALUE_BYTES; default: 16777216\n/);
     assert.match(stdout, /env UI_MAX_VALUE_BYTES; default: 1048576\n/);
-    assert.match(stdout, /env UI_MAX_FLUSH_BYTES; default: 8388608\n/);
+    assert.match(stdout, /env UI_MAX_FLUSH_BYTES; default: 4194304\n/);
     assert.match(stdout, /env UI_MAX_VARIABLE_DEPTH; default: 1000\n/);
     assert.match(stdout, /env UI_SESSIONS_PER_MINUTE; default: 60\n/);
     assert.match(stdout, /env UI_TRUST_PROXY; default: false/);

@@ -32,29 +32,29 @@ function rssMiB(): number {
 }
 
 Deno.test("client values cannot exhaust memory", async (t) => {
-  await withHarness(SITE, { maxClientValueBytes: 2 * 2 ** 20 }, async (harness) => {
+  await withHarness(SITE, { maxClientValueBytes: 8 * 2 ** 20 }, async (harness) => {
     const { client: victim } = await harness.open();
     const attacker = await harness.connect();
-    const zeros = new Array(20_000).fill(0); // about 40 KB of JSON, 640 KB estimated
+    const zeros = new Array(10_000).fill(0); // 20 KB of JSON, 1.6 MB estimated (and real)
     const before = rssMiB();
     let refused = 0;
     await t.step("creates past the session's budget are refused with limit", async () => {
-      for (let frame = 0; frame < 60; frame++) {
+      for (let frame = 0; frame < 100; frame++) {
         const answer = await attacker.exchange([holding(100 + frame, zeros)], true, 10_000);
         refused += errors(answer, "limit").length;
       }
-      // 2 MiB hold three of them; every later one is refused.
-      assert.equal(refused, 57);
+      // 8 MiB hold five of them; every later one is refused.
+      assert.equal(refused, 95);
     });
     await t.step("a refused value is not kept", () => {
       const session = harness.server.manager.session(attacker.sid);
       assert.ok(session);
-      assert.equal(session.variable(104), undefined);
-      assert.equal(session.variable(102)?.id, 102);
+      assert.equal(session.variable(105), undefined);
+      assert.equal(session.variable(104)?.id, 104);
     });
     await t.step("memory stays bounded and the other session is served", async () => {
       const growth = rssMiB() - before;
-      // Without the budget, 60 tables of 20,000 numbers take well over 100 MiB.
+      // Without the budget, 100 tables of 10,000 numbers take about 170 MiB.
       assert.ok(growth < 80, `RSS grew ${growth.toFixed(0)} MiB`);
       await servedPromptly(victim);
     });
