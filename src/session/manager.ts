@@ -14,6 +14,7 @@ import { errorOutgoing, type Outgoing } from "../protocol/outgoing.ts";
 import { parseFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
 import { LuaSession } from "./lua_session.ts";
+import { type AddressRateLimit, createAddressRateLimit, createRateLimit } from "./rate_limit.ts";
 import type { Persistence } from "./persistence.ts";
 
 /** The transport side of a connection. */
@@ -116,50 +117,6 @@ export const WAITING_FRAMES = 4;
 
 /** Frames per second one connection may send, unless configured otherwise. */
 export const DEFAULT_MAX_FRAMES_PER_SECOND = 1000;
-
-/** A fixed one-second window counter: returns false once the window's budget is spent. */
-function createRateLimit(perSecond: number): () => boolean {
-  let windowStart = 0;
-  let count = 0;
-  return () => {
-    const now = Date.now();
-    if (now - windowStart >= 1000) {
-      windowStart = now;
-      count = 0;
-    }
-    return ++count <= perSecond;
-  };
-}
-
-/** Says whether an address may start one more session now (a token bucket per address). */
-type AddressRateLimit = (address: string) => boolean;
-
-/**
- * A bucket of `perMinute` tokens per address, refilled continuously. Full buckets are dropped
- * when the table grows, so a flood of addresses cannot make the table itself large for long.
- */
-function createAddressRateLimit(perMinute: number): AddressRateLimit {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const refill = (bucket: { tokens: number; at: number }, now: number) => {
-    bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.at) * perMinute / 60_000);
-    bucket.at = now;
-  };
-  return (address) => {
-    const now = Date.now();
-    if (buckets.size > 10_000) {
-      for (const [key, bucket] of buckets) {
-        refill(bucket, now);
-        if (bucket.tokens >= perMinute) buckets.delete(key);
-      }
-    }
-    let bucket = buckets.get(address);
-    if (!bucket) buckets.set(address, bucket = { tokens: perMinute, at: now });
-    refill(bucket, now);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens--;
-    return true;
-  };
-}
 
 /**
  * Logs the Lua errors of a variable (a failing action, getter, wrapper or watcher) that are
