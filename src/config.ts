@@ -101,6 +101,20 @@ export interface Config {
    * connections over them). Needs Deno's `--unstable-net`.
    */
   reusePort: boolean;
+  /** Bytes of client values (estimated) one session may hold; more are refused with `limit`. */
+  maxClientValueBytes: number;
+  /** Largest value JSON of one variable, in bytes; a larger one is not sent (`too-large`). */
+  maxValueBytes: number;
+  /** Largest frame the server sends, in bytes; a flush over it is cut (`too-large`). */
+  maxFlushBytes: number;
+  /** Deepest variable tree (a variable's depth counts its ancestors); deeper is `limit`. */
+  maxVariableDepth: number;
+  /** New sessions one client address may start per minute. */
+  sessionsPerMinute: number;
+  /** Take the client address from `X-Forwarded-For` (only behind a proxy that sets it). */
+  trustProxy: boolean;
+  /** Unsent output one connection may hold, in bytes; a reader that slow is disconnected. */
+  maxUnsentBytes: number;
 }
 
 /**
@@ -181,6 +195,13 @@ export const DEFAULT_CONFIG: Config = {
   sessionStore: "memory",
   snapshotDelayMs: 1000,
   reusePort: false,
+  maxClientValueBytes: 16 * 1024 * 1024,
+  maxValueBytes: 1024 * 1024,
+  maxFlushBytes: 4 * 1024 * 1024,
+  maxVariableDepth: 1000,
+  sessionsPerMinute: 60,
+  trustProxy: false,
+  maxUnsentBytes: 16 * 1024 * 1024,
 };
 
 /**
@@ -380,6 +401,57 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     kind: "boolean",
     help: "let several server processes share the port (Linux; run deno with --unstable-net " +
       "and give every process the same --session-store)",
+  },
+  {
+    key: "maxClientValueBytes",
+    flag: "max-client-value-bytes",
+    env: "UI_MAX_CLIENT_VALUE_BYTES",
+    kind: "integer",
+    help: "bytes of client values and properties one session may hold " +
+      "(estimated as Lua holds them: about 160 per number, 400 per string, 1000 per object)",
+  },
+  {
+    key: "maxValueBytes",
+    flag: "max-value-bytes",
+    env: "UI_MAX_VALUE_BYTES",
+    kind: "integer",
+    help: "largest value JSON of one variable; a larger value is not sent (too-large)",
+  },
+  {
+    key: "maxFlushBytes",
+    flag: "max-flush-bytes",
+    env: "UI_MAX_FLUSH_BYTES",
+    kind: "integer",
+    help: "largest frame the server sends; the values of a larger flush are cut (too-large)",
+  },
+  {
+    key: "maxVariableDepth",
+    flag: "max-variable-depth",
+    env: "UI_MAX_VARIABLE_DEPTH",
+    kind: "integer",
+    help: "deepest variable tree; a variable nested deeper is refused (limit)",
+  },
+  {
+    key: "sessionsPerMinute",
+    flag: "sessions-per-minute",
+    env: "UI_SESSIONS_PER_MINUTE",
+    kind: "integer",
+    help: "new sessions one client address may start per minute",
+  },
+  {
+    key: "trustProxy",
+    flag: "trust-proxy",
+    env: "UI_TRUST_PROXY",
+    kind: "boolean",
+    help: "the client address is the last entry of X-Forwarded-For (only behind a proxy " +
+      "that sets it)",
+  },
+  {
+    key: "maxUnsentBytes",
+    flag: "max-unsent-bytes",
+    env: "UI_MAX_UNSENT_BYTES",
+    kind: "integer",
+    help: "output one connection may leave unsent; a reader that slow is disconnected (1013)",
   },
 ];
 

@@ -62,7 +62,7 @@ export function createLuaWorld(options: LuaWorldOptions): ValueWorld<LuaValue> {
     read: (base, path) => readSegments(vm, base, path.segments),
     write: (base, path, value, callOnly) => writeSegments(vm, base, path.segments, value, callOnly),
     typeOf: (value) => typeOf(vm, value),
-    encode: (value, type) => valueJson(vm, value, type),
+    encode: (value, type, limit) => valueJson(vm, value, type, limit),
     decode: (json) => jsonToLua(vm, json),
     instantiate(name): Result<LuaValue> {
       const type = options.findType(name);

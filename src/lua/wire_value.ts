@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { FailureError } from "../failure.ts";
 import { lua, type LuaString, toLua } from "./fengari.ts";
 import { pushJson } from "./json.ts";
 import { getField } from "./navigate.ts";
@@ -38,7 +39,9 @@ export function typeOf(vm: LuaVm, value: LuaValue): string {
 }
 
 /**
- * Encodes a value as value JSON text.
+ * Encodes a value as value JSON text. With `limit`, text that would pass `limit` bytes is not
+ * built: the walk stops there and a {@link FailureError} with code `too-large` is thrown, so a
+ * table shown many times cannot make the server build megabytes of text.
  *
  * @example
  * ```ts
@@ -49,17 +52,48 @@ export function typeOf(vm: LuaVm, value: LuaValue): string {
  * if (r.ok) valueJson(vm, r.value[0] ?? null); // '[1,"two",[]]'
  * ```
  */
-export function valueJson(vm: LuaVm, value: LuaValue, type?: string): string {
-  // A caller that already knows the value's type spares looking it up a second time.
-  if (type !== undefined && value !== null && typeof value === "object" && value.kind === "table") {
-    if (type !== "") return objectRef(vm, value);
-    const elements = untypedSequence(vm, value);
-    if (elements === undefined) return objectRef(vm, value);
-    if (elements.length === 0) return "[]";
-    const inner = new Set<LuaObject>([value]);
-    return `[${elements.map((element) => encode(vm, element, 1, inner)).join(",")}]`;
+export function valueJson(vm: LuaVm, value: LuaValue, type?: string, limit?: number): string {
+  const budget: Budget = { left: limit ?? Infinity };
+  try {
+    // A caller that already knows the value's type spares looking it up a second time.
+    if (
+      type !== undefined && value !== null && typeof value === "object" && value.kind === "table"
+    ) {
+      if (type !== "") return spend(budget, objectRef(vm, value));
+      const elements = untypedSequence(vm, value, mostElements(budget));
+      if (elements === undefined) return spend(budget, objectRef(vm, value));
+      return encodeElements(vm, value, elements, 0, new Set<LuaObject>(), budget);
+    }
+    return encode(vm, value, 0, undefined, budget);
+  } catch (error) {
+    if (error !== TOO_LARGE) throw error;
+    throw new FailureError(
+      "too-large",
+      `The value's JSON passes the limit of ${limit} bytes; it was not sent`,
+    );
   }
-  return encode(vm, value, 0, undefined);
+}
+
+/** What is left of the text a value may become. */
+interface Budget {
+  left: number;
+}
+
+const TOO_LARGE = Symbol("too large");
+
+/**
+ * The most elements an array may have and still fit: n elements take at least 2n + 1 bytes.
+ * The walk of a table stops past it, so a huge table over a small limit costs little to refuse
+ * (a table with that many integer keys is refused before any other key of it is seen).
+ */
+function mostElements(budget: Budget): number {
+  return budget.left === Infinity ? Infinity : Math.max(0, Math.floor((budget.left - 1) / 2));
+}
+
+function spend(budget: Budget, text: string): string {
+  budget.left -= text.length;
+  if (budget.left < 0) throw TOO_LARGE;
+  return text;
 }
 
 function encode(
@@ -67,24 +101,48 @@ function encode(
   value: LuaValue,
   depth: number,
   seen: Set<LuaObject> | undefined,
+  budget: Budget,
 ): string {
-  if (value === null) return "null";
+  if (value === null) return spend(budget, "null");
   switch (typeof value) {
     case "boolean":
-      return value ? "true" : "false";
+      return spend(budget, value ? "true" : "false");
     case "number":
-      return Number.isFinite(value) ? (Object.is(value, -0) ? "0" : String(value)) : "null";
+      return spend(
+        budget,
+        Number.isFinite(value) ? (Object.is(value, -0) ? "0" : String(value)) : "null",
+      );
     case "string":
-      return JSON.stringify(value);
+      // Checked before the copy: the quoted text is at least as long as the string.
+      if (value.length > budget.left) throw TOO_LARGE;
+      return spend(budget, JSON.stringify(value));
   }
-  if (value.kind !== "table" || depth >= MAX_DEPTH || seen?.has(value)) return objectRef(vm, value);
-  const elements = sequenceElements(vm, value);
-  if (elements === undefined) return objectRef(vm, value);
+  if (value.kind !== "table" || depth >= MAX_DEPTH || seen?.has(value)) {
+    return spend(budget, objectRef(vm, value));
+  }
+  const elements = typeOf(vm, value) === ""
+    ? untypedSequence(vm, value, mostElements(budget))
+    : undefined;
+  if (elements === undefined) return spend(budget, objectRef(vm, value));
+  return encodeElements(vm, value, elements, depth, seen ?? new Set<LuaObject>(), budget);
+}
+
+function encodeElements(
+  vm: LuaVm,
+  table: LuaObject,
+  elements: LuaValue[],
+  depth: number,
+  seen: Set<LuaObject>,
+  budget: Budget,
+): string {
+  // Brackets and commas first: an array of n elements takes at least 2n + 1 bytes.
+  spend(budget, "[]");
   if (elements.length === 0) return "[]";
-  const inner = seen ?? new Set<LuaObject>();
-  inner.add(value);
-  const parts = elements.map((element) => encode(vm, element, depth + 1, inner));
-  inner.delete(value);
+  if (2 * elements.length - 1 > budget.left) throw TOO_LARGE;
+  budget.left -= elements.length - 1;
+  seen.add(table);
+  const parts = elements.map((element) => encode(vm, element, depth + 1, seen, budget));
+  seen.delete(table);
   return `[${parts.join(",")}]`;
 }
 
@@ -102,9 +160,12 @@ export function sequenceElements(vm: LuaVm, table: LuaObject): LuaValue[] | unde
   return untypedSequence(vm, table);
 }
 
-/** {@link sequenceElements} for a table known to have no `type`. */
-function untypedSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
-  const fast = rawSequence(vm, table);
+/**
+ * {@link sequenceElements} for a table known to have no `type`; throws `TOO_LARGE` once it has
+ * seen more than `most` integer keys.
+ */
+function untypedSequence(vm: LuaVm, table: LuaObject, most = Infinity): LuaValue[] | undefined {
+  const fast = rawSequence(vm, table, most);
   if (fast !== SLOW) return fast;
   const L = vm.L;
   const top = lua.lua_gettop(L);
@@ -122,7 +183,10 @@ function untypedSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
         break;
       }
       byIndex[key - 1] = vm.read(-1);
-      count++;
+      if (++count > most) {
+        lua.lua_settop(L, top);
+        throw TOO_LARGE;
+      }
     } else if (!(keyType === lua.LUA_TSTRING && isPrivate(lua.lua_tolstring(L, -2)))) {
       isSequence = false;
       break;
@@ -137,7 +201,11 @@ function untypedSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined {
 const SLOW = Symbol("slow");
 
 /** The same walk on fengari's table directly; `SLOW` when it cannot tell (see `fengari_internals.ts`). */
-function rawSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined | typeof SLOW {
+function rawSequence(
+  vm: LuaVm,
+  table: LuaObject,
+  most: number,
+): LuaValue[] | undefined | typeof SLOW {
   const byIndex: LuaValue[] = [];
   let count = 0;
   let isSequence = true;
@@ -146,6 +214,7 @@ function rawSequence(vm: LuaVm, table: LuaObject): LuaValue[] | undefined | type
     if (isIntegerKey(key)) {
       const index = key.value as number;
       if (index < 1) return (isSequence = false);
+      if (count >= most) throw TOO_LARGE;
       const element = vm.fromRaw(cell);
       if (element === undefined) return !(slow = true);
       byIndex[index - 1] = element;

@@ -12,6 +12,8 @@ export interface BatcherOptions {
   send: (frame: string) => void;
   /** Longest wait before a background flush, in milliseconds. */
   delayMs: number;
+  /** Largest frame: updates past it are left out with a `too-large` error. */
+  maxFrameBytes?: number;
 }
 
 /** Collects outgoing work for one connection and writes it as frames. */
@@ -48,7 +50,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
   const flush = () => {
     stopTimer();
     if (isEmpty(pending)) return;
-    const frame = encodeFrame(pending);
+    const frame = encodeFrame(pending, options.maxFrameBytes);
     pending = emptyOutgoing();
     options.send(frame);
   };

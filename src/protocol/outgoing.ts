@@ -104,7 +104,9 @@ export function merge(into: Outgoing, from: Outgoing): void {
 }
 
 /**
- * Writes a batch as one frame: a JSON array of messages in the order of SPEC 8.
+ * Writes a batch as one frame: a JSON array of messages in the order of SPEC 8. With `limit`,
+ * updates that would take the frame past `limit` characters are left out and one `too-large`
+ * error says so (viewdefs, destroys and errors are always written).
  *
  * @example
  * ```ts
@@ -114,8 +116,10 @@ export function merge(into: Outgoing, from: Outgoing): void {
  * encodeFrame(out); // '[{"type":"update","data":{"varId":2,"value":5}}]'
  * ```
  */
-export function encodeFrame(out: Outgoing): string {
+export function encodeFrame(out: Outgoing, limit = Infinity): string {
   const parts: string[] = [];
+  let size = 0;
+  let cut = 0;
   if (out.viewdefs) {
     const message: ServerMessage = {
       type: "update",
@@ -126,10 +130,26 @@ export function encodeFrame(out: Outgoing): string {
   for (const varId of out.destroys) {
     parts.push(JSON.stringify({ type: "destroy", data: { varId } }));
   }
+  for (const part of parts) size += part.length + 1;
   for (const group of out.updates) {
-    for (const update of group) parts.push(encodeUpdate(update));
+    for (const update of group) {
+      const part = encodeUpdate(update);
+      if (size + part.length + 1 > limit) {
+        cut++;
+        continue;
+      }
+      size += part.length + 1;
+      parts.push(part);
+    }
   }
-  for (const error of out.errors) parts.push(JSON.stringify({ type: "error", data: error }));
+  const errors = cut === 0 ? out.errors : [
+    ...out.errors,
+    {
+      code: "too-large",
+      description: `This flush passed the limit of ${limit} bytes; ${cut} updates were not sent`,
+    } satisfies Failure,
+  ];
+  for (const error of errors) parts.push(JSON.stringify({ type: "error", data: error }));
   return `[${parts.join(",")}]`;
 }
 

@@ -46,6 +46,32 @@ export interface AppOptions {
   extend?: (app: Hono) => void;
   /** Called with every upgraded socket (graceful shutdown waits for their close). */
   onSocket?: (socket: WebSocket) => void;
+  /** Take the client address from `X-Forwarded-For` (`--trust-proxy`). */
+  trustProxy?: boolean;
+}
+
+/**
+ * The client's address: the peer of the connection, or behind a trusted proxy the last entry of
+ * `X-Forwarded-For` (the one that proxy added; earlier ones are the client's to write).
+ *
+ * @example
+ * ```ts
+ * import { clientAddress } from "./app.ts";
+ * const request = new Request("http://x/", { headers: { "x-forwarded-for": "198.51.100.1, 203.0.113.9" } });
+ * clientAddress(request, undefined, true); // "203.0.113.9"
+ * ```
+ */
+export function clientAddress(
+  request: Request,
+  info: Deno.ServeHandlerInfo | undefined,
+  trustProxy: boolean,
+): string | undefined {
+  if (trustProxy) {
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  const remote = info?.remoteAddr;
+  return remote && "hostname" in remote ? remote.hostname : undefined;
 }
 
 /**
@@ -94,6 +120,7 @@ export function createApp(options: AppOptions): Hono {
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
       sessions: manager.sessionCount,
       connections: manager.connectionCount,
+      ...manager.stats,
     }));
 
   app.get("/", (c) => freshSession(c));
@@ -114,8 +141,11 @@ export function createApp(options: AppOptions): Hono {
       log.debug("Refused a WebSocket: the session is not this browser's");
       return c.text("This session belongs to another browser", 403);
     }
+    // Read before the upgrade: after it, the request's connection details are gone.
+    const info = c.env as Deno.ServeHandlerInfo | undefined;
+    const address = clientAddress(c.req.raw, info, options.trustProxy ?? false);
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
-    attachSocket(socket, manager, sid, log);
+    attachSocket(socket, manager, sid, log, { address });
     options.onSocket?.(socket);
     return response;
   });

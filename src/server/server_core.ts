@@ -127,6 +127,7 @@ export async function createCore(
     ownership: createOwnership(secret),
     allowedOrigins: config.allowedOrigins,
     csp: config.csp,
+    trustProxy: config.trustProxy,
     assets: clientAssets(),
     clientScript: clientScriptUrl,
     extend: (app) => mountDebug(app, { sessions: manager, enabled: config.debug }),

@@ -7,7 +7,7 @@
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import { errorFrame } from "../protocol/outgoing.ts";
-import type { Connection, SessionManager } from "../session/manager.ts";
+import type { ConnectInfo, Connection, SessionManager } from "../session/manager.ts";
 
 /** Close code for a session refused because the server is full or closing. */
 export const TRY_AGAIN_LATER = 1013;
@@ -18,7 +18,7 @@ export const TRY_AGAIN_LATER = 1013;
  * @example
  * ```ts ignore
  * const { socket, response } = Deno.upgradeWebSocket(request);
- * attachSocket(socket, manager, sid, log);
+ * attachSocket(socket, manager, sid, log, { address: "203.0.113.7" });
  * return response;
  * ```
  */
@@ -27,6 +27,7 @@ export function attachSocket(
   manager: SessionManager,
   sid: string,
   log: Logger,
+  info: ConnectInfo = {},
 ): void {
   let connection: Connection | undefined;
   const guarded = <E>(what: string, handler: (event: E) => void) => (event: E) => {
@@ -43,7 +44,8 @@ export function attachSocket(
           if (socket.readyState === WebSocket.OPEN) socket.send(frame);
         },
         close: (code, reason) => socket.close(code, reason),
-      });
+        bufferedAmount: () => socket.bufferedAmount,
+      }, info);
     } catch (error) {
       if (!(error instanceof FailureError)) throw error;
       socket.send(errorFrame(error.failure));

@@ -7,7 +7,9 @@
  *
  * @module
  */
-import { type Failure, FailureError, type Result } from "../failure.ts";
+import { type Config, DEFAULT_CONFIG } from "../config.ts";
+import { type Failure, FailureError, newFailure, type Result } from "../failure.ts";
+import { clientValueBytes, propertyBytes } from "../protocol/value_cost.ts";
 import { emptyOutgoing, type Outgoing } from "../protocol/outgoing.ts";
 import type { ClientMessage, CreateMessage, UpdateMessage } from "../protocol/messages.ts";
 import { ChangeDetector, ignoredWrapper, pathBase } from "../variables/change_detection.ts";
@@ -53,10 +55,38 @@ export interface BackendPolicy<V> {
   maySetProperty(variable: Variable<V>, name: string, value: string): Failure | undefined;
 }
 
-/** Options of {@link Backend}. */
-export interface BackendOptions {
+/** Options of {@link Backend}; the limits left out take {@link DEFAULT_BACKEND_LIMITS}. */
+export interface BackendOptions extends Partial<BackendLimits> {
   maxVariables: number;
 }
+
+/** What one session may hold from its client and build for it. */
+export type BackendLimits = Pick<
+  Config,
+  "maxVariableDepth" | "maxClientValueBytes" | "maxValueBytes" | "maxFlushBytes"
+>;
+
+/**
+ * The limits of {@link BackendOptions} by default: the server's defaults.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BACKEND_LIMITS } from "./backend.ts";
+ * DEFAULT_BACKEND_LIMITS.maxVariableDepth; // 1000
+ * ```
+ */
+export const DEFAULT_BACKEND_LIMITS: BackendLimits = {
+  maxVariableDepth: DEFAULT_CONFIG.maxVariableDepth,
+  maxClientValueBytes: DEFAULT_CONFIG.maxClientValueBytes,
+  maxValueBytes: DEFAULT_CONFIG.maxValueBytes,
+  maxFlushBytes: DEFAULT_CONFIG.maxFlushBytes,
+};
+
+/**
+ * How much value JSON one batch may build, compared or sent, as a multiple of the flush limit:
+ * change detection encodes every readable variable, so this bounds its work whatever the values.
+ */
+const BATCH_JSON_FACTOR = 2;
 
 /**
  * Applies messages to one session's variables and computes the updates to send.
@@ -75,16 +105,53 @@ export class Backend<V> {
   readonly #world: ValueWorld<V>;
   readonly #detector: ChangeDetector<V>;
   readonly #hooks: BackendHooks<V>;
-  readonly #options: BackendOptions;
+  readonly #options: BackendOptions & BackendLimits;
   #pending = emptyOutgoing();
   #nextAppId = -1;
+  /** Depth of each variable: 0 for a root. */
+  readonly #depth = new WeakMap<Variable<V>, number>();
+  /** Estimated bytes of client values and properties each variable holds, by id. */
+  readonly #held = new Map<number, { value: number; properties: number }>();
+  #heldTotal = 0;
+  /** Value JSON the current batch may still build. */
+  #batchJsonLeft = Infinity;
 
   /** Creates a backend over a value world. */
   constructor(world: ValueWorld<V>, hooks: BackendHooks<V>, options: BackendOptions) {
     this.#world = world;
-    this.#detector = new ChangeDetector(world);
+    this.#options = { ...DEFAULT_BACKEND_LIMITS, ...options };
+    this.#detector = new ChangeDetector(this.#budgetedWorld(world));
     this.#hooks = hooks;
-    this.#options = options;
+  }
+
+  /** Estimated bytes of client values and properties this session holds. */
+  get clientValueBytes(): number {
+    return this.#heldTotal;
+  }
+
+  /**
+   * The world as change detection sees it: every value JSON is bounded by the per-variable limit
+   * and by what is left of the batch's.
+   */
+  #budgetedWorld(world: ValueWorld<V>): ValueWorld<V> {
+    const { maxValueBytes } = this.#options;
+    return {
+      ...world,
+      encode: (value, type) => {
+        if (this.#batchJsonLeft <= 0) throw new FailureError("too-large", BATCH_CUT);
+        const limit = Math.min(maxValueBytes, this.#batchJsonLeft);
+        let json: string;
+        try {
+          json = world.encode(value, type, limit);
+        } catch (error) {
+          if (!(error instanceof FailureError) || limit === maxValueBytes) throw error;
+          this.#batchJsonLeft = 0;
+          throw new FailureError("too-large", BATCH_CUT);
+        }
+        this.#batchJsonLeft -= json.length;
+        return json;
+      },
+    };
   }
 
   /** Queues an error for the next flush. */
@@ -128,6 +195,46 @@ export class Backend<V> {
     return variable;
   }
 
+  /** The depth a child of `parent` would have; throws `limit` past the cap. */
+  #childDepth(parent: Variable<V> | undefined, id?: number): number {
+    const depth = parent ? (this.#depth.get(parent) ?? 0) + 1 : 0;
+    if (depth > this.#options.maxVariableDepth) {
+      throw new FailureError(
+        "limit",
+        `Variables nest ${depth} deep here; the limit is ${this.#options.maxVariableDepth}`,
+        id,
+      );
+    }
+    return depth;
+  }
+
+  /** Throws `limit` when `more` bytes of client values would pass the session's budget. */
+  #checkHeld(more: number, id: number): void {
+    const max = this.#options.maxClientValueBytes;
+    if (more > 0 && this.#heldTotal + more > max) {
+      throw new FailureError(
+        "limit",
+        `This session would hold about ${this.#heldTotal + more} bytes of client values; ` +
+          `the limit is ${max}, so the message was refused`,
+        id,
+      );
+    }
+  }
+
+  #hold(id: number, value: number, properties: number): void {
+    const before = this.#held.get(id);
+    this.#heldTotal += value + properties - (before ? before.value + before.properties : 0);
+    this.#held.set(id, { value, properties });
+  }
+
+  /** Forgets what removed variables held. */
+  #released(removed: Variable<V>): void {
+    const held = this.#held.get(removed.id);
+    if (!held) return;
+    this.#heldTotal -= held.value + held.properties;
+    this.#held.delete(removed.id);
+  }
+
   #checkCapacity(id?: number): void {
     if (this.tree.size >= this.#options.maxVariables) {
       throw new FailureError(
@@ -156,6 +263,15 @@ export class Backend<V> {
     if (parentId !== 0 && !parent) {
       throw new FailureError("not-found", `Parent variable ${parentId} does not exist`, id);
     }
+    const depth = this.#childDepth(parent, id);
+    const max = this.#options.maxClientValueBytes;
+    const heldProperties = propertyBytes(message.data.properties);
+    const heldValue =
+      message.data.value === undefined || message.data.properties.create !== undefined
+        ? 0
+        : clientValueBytes(message.data.value, max);
+    // Counted before anything is decoded: a refused value is never built.
+    this.#checkHeld(heldProperties + heldValue, id);
     const { properties, priorities } = splitProperties(message.data.properties);
     let path: Path | undefined;
     const pathText = properties.get("path");
@@ -201,28 +317,54 @@ export class Backend<V> {
       watched: !nowatch,
     });
     this.tree.insert(variable);
+    this.#depth.set(variable, depth);
+    this.#hold(id, heldValue, heldProperties);
   }
 
   #update(message: UpdateMessage): void {
     const variable = this.#require(message.data.varId);
-    if (message.data.properties) this.#setClientProperties(variable, message.data.properties);
+    const id = variable.id;
+    const held = this.#held.get(id) ?? { value: 0, properties: 0 };
+    if (message.data.properties) {
+      let more = 0;
+      for (const [raw, value] of Object.entries(message.data.properties)) {
+        const name = splitPriority(raw)[0];
+        const before = variable.properties.get(name);
+        more += propertyBytes({ [name]: value }) -
+          (before === undefined ? 0 : propertyBytes({ [name]: before }));
+      }
+      this.#checkHeld(more, id);
+      this.#setClientProperties(variable, message.data.properties);
+      this.#hold(id, held.value, Math.max(0, held.properties + more));
+    }
     if (!message.data.hasValue) return;
     if (variable.access === "r") {
-      throw new FailureError("bad-access", `Variable ${variable.id} is read-only`, variable.id);
+      throw new FailureError("bad-access", `Variable ${id} is read-only`, id);
     }
+    const max = this.#options.maxClientValueBytes;
+    const cost = clientValueBytes(message.data.value, max);
+    // A variable without a path keeps the value; through a path it goes to the world, which
+    // answers for it, but it is built now and must fit what is left.
+    this.#checkHeld(cost - (variable.path ? 0 : held.value), id);
     const world = this.#world;
     const value = world.decode(message.data.value);
     if (!variable.path) {
       variable.assign(value);
+      this.#hold(id, cost, this.#held.get(id)?.properties ?? 0);
     } else {
       const last = lastSegment(variable.path);
       const callOnly = variable.access === "action" && last?.kind === "call" && !last.withValue;
       const written = world.write(pathBase(variable), variable.path, value, callOnly);
       FailureError.unwrap(written, variable.id);
     }
-    // No echo: the writer already shows this value.
+    // No echo: the writer already shows this value (one too large to send is left to change
+    // detection, which reports it).
     if (variable.readable && variable.wrapper === null) {
-      variable.recordClientWrite(world.encode(value));
+      try {
+        variable.recordClientWrite(world.encode(value, undefined, this.#options.maxValueBytes));
+      } catch (error) {
+        if (!(error instanceof FailureError)) throw error;
+      }
     }
   }
 
@@ -272,6 +414,7 @@ export class Backend<V> {
   destroyVariable(variable: Variable<V>): void {
     for (const removed of this.tree.remove(variable)) {
       this.#detector.disposeWrapper(removed);
+      this.#released(removed);
       this.#pending.destroys.push(removed.id);
     }
   }
@@ -284,6 +427,7 @@ export class Backend<V> {
     id?: number,
   ): Variable<V> {
     this.#checkCapacity();
+    const depth = this.#childDepth(parent, id);
     const pathText = props.get("path");
     const path = pathText === undefined ? undefined : parseVariablePath(pathText);
     // Without a path the value is Lua's to set: read-only for the client unless props say so.
@@ -297,6 +441,7 @@ export class Backend<V> {
       access,
       value,
     });
+    this.#depth.set(variable, depth);
     return this.tree.insert(variable);
   }
 
@@ -307,7 +452,10 @@ export class Backend<V> {
   connectionClosed(): void {
     for (const variable of [...this.tree.values()]) {
       if (variable.origin === "frontend" && this.tree.get(variable.id) === variable) {
-        for (const removed of this.tree.remove(variable)) this.#detector.disposeWrapper(removed);
+        for (const removed of this.tree.remove(variable)) {
+          this.#detector.disposeWrapper(removed);
+          this.#released(removed);
+        }
       }
     }
     for (const variable of this.tree.values()) variable.forgetConnection();
@@ -334,7 +482,20 @@ export class Backend<V> {
   afterBatch(sentTypes: Set<string>): Outgoing {
     const out = this.#pending;
     this.#pending = emptyOutgoing();
-    this.#detector.detect(this.tree.roots(), out, sentTypes);
+    this.#batchJsonLeft = BATCH_JSON_FACTOR * this.#options.maxFlushBytes;
+    try {
+      this.#detector.detect(this.tree.roots(), out, sentTypes);
+    } finally {
+      this.#batchJsonLeft = Infinity;
+    }
+    // One error for a cut batch, not one per variable left out.
+    const cut = out.errors.filter((error) => error.description === BATCH_CUT);
+    if (cut.length > 0) {
+      out.errors = out.errors.filter((error) => error.description !== BATCH_CUT);
+      out.errors.push(
+        newFailure("too-large", `${BATCH_CUT} (${cut.length} variables)`),
+      );
+    }
     return out;
   }
 }
@@ -345,6 +506,8 @@ function sameCreate<V>(variable: Variable<V>, parentId: number, raw: Properties)
   const { properties } = splitProperties(raw);
   return [...properties].every(([name, value]) => variable.properties.get(name) === value);
 }
+
+const BATCH_CUT = "The values of this update passed the limit of one batch; the rest were not sent";
 
 function splitProperties(raw: Properties): {
   properties: Map<string, string>;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Config } from "../config.ts";
+import { type Config, DEFAULT_CONFIG } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import { type Batcher, createBatcher } from "../protocol/batcher.ts";
@@ -17,11 +17,20 @@ import { refreshSite } from "../site/refresh.ts";
 import { LuaSession } from "./lua_session.ts";
 import { reportLuaErrors } from "./lua_errors.ts";
 import type { Persistence } from "./persistence.ts";
+import { type AddressRateLimit, createAddressRateLimit, createRateLimit } from "./rate_limit.ts";
 
 /** The transport side of a connection. */
 export interface ConnectionSink {
   send(frame: string): void;
   close(code: number, reason: string): void;
+  /** Bytes sent but not yet written to the network (a WebSocket's `bufferedAmount`). */
+  bufferedAmount?(): number;
+}
+
+/** Who is connecting, as the edge saw it. */
+export interface ConnectInfo {
+  /** The client's address; new sessions are rate-limited per address. */
+  address?: string;
 }
 
 /** A live connection, as the transport sees it. */
@@ -50,6 +59,8 @@ export const DEFAULT_RECONNECT_GRACE_MS = 30_000;
 const MAX_WAITING = 8;
 /** Close code sent when the server shuts down, so that clients reconnect. */
 export const SERVICE_RESTART = 1012;
+/** Close code sent to a connection that reads its output too slowly; it may reconnect later. */
+export const TOO_SLOW = 1013;
 
 /** Options of {@link SessionManager}. */
 export type ManagerOptions =
@@ -63,7 +74,19 @@ export type ManagerOptions =
     | "instructionBudget"
     | "inlineLua"
   >
-  & Partial<Pick<Config, "openPaths" | "dev">>
+  & Partial<
+    Pick<
+      Config,
+      | "openPaths"
+      | "dev"
+      | "maxVariableDepth"
+      | "maxClientValueBytes"
+      | "maxValueBytes"
+      | "maxFlushBytes"
+      | "sessionsPerMinute"
+      | "maxUnsentBytes"
+    >
+  >
   & {
     site: Site;
     log: Logger;
@@ -116,18 +139,20 @@ function startsOver(frame: ParsedFrame): boolean {
 /** Frames per second one connection may send, unless configured otherwise. */
 export const DEFAULT_MAX_FRAMES_PER_SECOND = 1000;
 
-/** A fixed one-second window counter: returns false once the window's budget is spent. */
-function createRateLimit(perSecond: number): () => boolean {
-  let windowStart = 0;
-  let count = 0;
-  return () => {
-    const now = Date.now();
-    if (now - windowStart >= 1000) {
-      windowStart = now;
-      count = 0;
-    }
-    return ++count <= perSecond;
-  };
+/**
+ * How many frames' worth of text (in `--max-frame-bytes`) one connection may have waiting to be
+ * handled; a frame beyond is dropped with `limit`.
+ */
+export const WAITING_FRAMES = 4;
+
+/** Counts of what the manager refused or shed, for `/healthz` and tests. */
+export interface ManagerStats {
+  /** New sessions refused because their address started too many. */
+  sessionsRateLimited: number;
+  /** Idle sessions dropped to make room for new ones. */
+  sessionsEvicted: number;
+  /** Connections closed because they left too much output unsent. */
+  slowReadersClosed: number;
 }
 
 /** A well-formed session id: 32 lowercase hex characters. */
@@ -169,6 +194,14 @@ export function newSid(): string {
 export class SessionManager {
   readonly #options: ManagerOptions;
   readonly #entries = new Map<string, Entry>();
+  /** Sessions without a connection, the longest idle first (a Map keeps insertion order). */
+  readonly #idle = new Map<string, Entry>();
+  readonly #newSessions: AddressRateLimit;
+  readonly #stats: ManagerStats = {
+    sessionsRateLimited: 0,
+    sessionsEvicted: 0,
+    slowReadersClosed: 0,
+  };
   #nextVendedId = 1;
   #connections = 0;
   #closing = false;
@@ -176,6 +209,14 @@ export class SessionManager {
   /** Creates a manager with no sessions. */
   constructor(options: ManagerOptions) {
     this.#options = options;
+    this.#newSessions = createAddressRateLimit(
+      options.sessionsPerMinute ?? DEFAULT_CONFIG.sessionsPerMinute,
+    );
+  }
+
+  /** What was refused or shed so far. */
+  get stats(): Readonly<ManagerStats> {
+    return { ...this.#stats };
   }
 
   /** Live sessions. */
@@ -223,6 +264,7 @@ export class SessionManager {
     const entry = this.#entries.get(sid);
     if (!entry) return;
     this.#entries.delete(sid);
+    this.#idle.delete(sid);
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
     this.#closeAll(entry, "Session moved to another instance");
     entry.ready.then((session) => session.shutdown());
@@ -235,17 +277,27 @@ export class SessionManager {
 
   /**
    * Attaches a transport to a session, creating the session (and running `main.lua`) for an
-   * unknown sid. Throws a {@link FailureError} with code `limit` when the process is full.
+   * unknown sid. A full table makes room by dropping the longest idle session. Throws a
+   * {@link FailureError} with code `limit` when the address started too many sessions this
+   * minute, or when every session is connected and the process is full.
    */
-  connect(sid: string, sink: ConnectionSink): Connection {
+  connect(sid: string, sink: ConnectionSink, info: ConnectInfo = {}): Connection {
     if (!SID_PATTERN.test(sid)) throw new FailureError("bad-message", "Malformed session id");
     if (this.#closing) throw new FailureError("limit", "Server is shutting down");
     let entry = this.#entries.get(sid);
     if (!entry) {
-      if (this.#entries.size >= this.#options.maxSessions) {
+      if (info.address !== undefined && !this.#newSessions(info.address)) {
+        this.#stats.sessionsRateLimited++;
         throw new FailureError(
           "limit",
-          `Server has ${this.#entries.size} sessions; the limit is ${this.#options.maxSessions}`,
+          "Too many new sessions from this address; try again in a minute",
+        );
+      }
+      if (this.#entries.size >= this.#options.maxSessions && !this.#evictIdle()) {
+        throw new FailureError(
+          "limit",
+          `Server has ${this.#entries.size} connected sessions; the limit is ` +
+            `${this.#options.maxSessions}`,
         );
       }
       entry = this.#newEntry(sid);
@@ -255,6 +307,7 @@ export class SessionManager {
     }
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
     entry.expiry = undefined;
+    this.#idle.delete(sid);
     const connection = this.#makeConnection(entry, sink);
     this.#connections++;
     if (!entry.connection) {
@@ -333,6 +386,31 @@ export class SessionManager {
     }
   }
 
+  /** Drops the longest idle session (saved first, when there is a store); false if none. */
+  #evictIdle(): boolean {
+    const oldest = this.#idle.values().next();
+    if (oldest.done) return false;
+    const entry = oldest.value;
+    this.#drop(entry, false);
+    this.#stats.sessionsEvicted++;
+    entry.ready.then((session) => session.log.info("Idle session evicted to make room"));
+    return true;
+  }
+
+  /** Removes an entry without a connection and shuts its session down. */
+  #drop(entry: Entry, ended: boolean): void {
+    this.#entries.delete(entry.sid);
+    this.#idle.delete(entry.sid);
+    if (entry.expiry !== undefined) clearTimeout(entry.expiry);
+    this.#closeAll(entry, ended ? "Session expired" : "Session evicted");
+    const persistence = this.#options.persistence;
+    const saved = !ended && persistence ? persistence.save(entry.sid) : Promise.resolve();
+    saved.catch(() => {}).finally(() => {
+      persistence?.forget(entry.sid, ended);
+      entry.ready.then((session) => session.shutdown());
+    });
+  }
+
   /** A new entry: its session made now, or claimed from the store and restored first. */
   #newEntry(sid: string): Entry {
     const persistence = this.#options.persistence;
@@ -401,6 +479,12 @@ export class SessionManager {
       inlineLua: this.#options.inlineLua,
       openPaths: this.#options.openPaths,
       restoreFrom: snapshot,
+      limits: {
+        maxVariableDepth: this.#options.maxVariableDepth,
+        maxClientValueBytes: this.#options.maxClientValueBytes,
+        maxValueBytes: this.#options.maxValueBytes,
+        maxFlushBytes: this.#options.maxFlushBytes,
+      },
       dev: this.#options.dev,
     });
     log.info("Session created");
@@ -409,6 +493,7 @@ export class SessionManager {
 
   #makeConnection(entry: Entry, sink: ConnectionSink): LiveConnection {
     const log = () => entry.session?.log ?? this.#options.log;
+    const maxUnsent = this.#options.maxUnsentBytes ?? DEFAULT_CONFIG.maxUnsentBytes;
     const batcher = createBatcher({
       send: (frame) => {
         try {
@@ -416,11 +501,16 @@ export class SessionManager {
         } catch (error) {
           log().debug(`Send failed: ${error}`);
         }
+        const unsent = sink.bufferedAmount?.() ?? 0;
+        if (unsent > maxUnsent && connection.active) this.#tooSlow(entry, connection, unsent);
       },
       delayMs: this.#options.flushDelayMs ?? 10,
+      maxFrameBytes: this.#options.maxFlushBytes ?? DEFAULT_CONFIG.maxFlushBytes,
     });
     const limits = this.#options;
     const rate = createRateLimit(limits.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND);
+    const maxWaiting = WAITING_FRAMES * limits.maxFrameBytes;
+    let waiting = 0;
     const connection: LiveConnection = {
       get session(): LuaSession {
         if (!entry.session) throw new Error("Session is still being restored");
@@ -442,6 +532,18 @@ export class SessionManager {
       },
       receive: async (text) => {
         if (!connection.active) return;
+        // Frames arrive faster than a session may handle them: what waits is bounded, so a
+        // client cannot queue up memory (each parsed frame can be several times its text).
+        if (waiting + text.length > maxWaiting) {
+          const failure = newFailure(
+            "limit",
+            `This connection's earlier frames are still being handled (${waiting} bytes); ` +
+              "this frame was dropped",
+          );
+          batcher.add(errorOutgoing(failure), true);
+          return;
+        }
+        waiting += text.length;
         const session = entry.session ?? await entry.ready;
         try {
           if (!rate()) {
@@ -471,6 +573,8 @@ export class SessionManager {
             const failure = newFailure("bad-message", "The server could not handle this frame");
             batcher.add(errorOutgoing(failure), true);
           }
+        } finally {
+          waiting -= text.length;
         }
       },
       closed: () => {
@@ -485,6 +589,25 @@ export class SessionManager {
       },
     };
     return connection;
+  }
+
+  /**
+   * A reader too slow for its output: the connection is closed and its queued output dropped;
+   * the session stays for a reconnect.
+   */
+  #tooSlow(entry: Entry, connection: LiveConnection, unsent: number): void {
+    this.#stats.slowReadersClosed++;
+    (entry.session?.log ?? this.#options.log).warn(
+      `Connection closed: ${unsent} bytes unsent, the limit is ${
+        this.#options.maxUnsentBytes ?? DEFAULT_CONFIG.maxUnsentBytes
+      }`,
+    );
+    connection.closed();
+    try {
+      connection.sink.close(TOO_SLOW, "Too much unsent output; reconnect later");
+    } catch {
+      // The socket is already gone.
+    }
   }
 
   /** A waiting connection's transport closed. */
@@ -520,16 +643,13 @@ export class SessionManager {
   }
 
   #scheduleExpiry(entry: Entry): void {
+    this.#idle.delete(entry.sid);
+    this.#idle.set(entry.sid, entry);
     if (this.#options.sessionTimeoutMs === 0) return; // 0 is forever, as in ui-engine
     entry.expiry = setTimeout(() => {
       if (entry.connection || this.#entries.get(entry.sid) !== entry) return;
-      this.#entries.delete(entry.sid);
-      this.#closeAll(entry, "Session expired");
-      this.#options.persistence?.forget(entry.sid, true);
-      entry.ready.then((session) => {
-        session.shutdown();
-        session.log.info("Session expired");
-      });
+      this.#drop(entry, true);
+      entry.ready.then((session) => session.log.info("Session expired"));
     }, this.#options.sessionTimeoutMs);
   }
 
@@ -542,5 +662,6 @@ export class SessionManager {
       entry.ready.then((session) => session.shutdown());
     }
     this.#entries.clear();
+    this.#idle.clear();
   }
 }

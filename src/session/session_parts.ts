@@ -21,7 +21,7 @@ import { WrapperRegistry } from "../lua/wrappers.ts";
 import type { Logger } from "../log.ts";
 import { readSiteLua, type Site } from "../site/site.ts";
 import type { Variable } from "../variables/variable.ts";
-import { Backend } from "./backend.ts";
+import { Backend, type BackendLimits } from "./backend.ts";
 import { createEntryRunner, ENTRY_WALL_CLOCK_MS, type EntryRunner } from "./entry_runner.ts";
 import { createExecutor, type Executor } from "./executor.ts";
 import { templateOnlyPolicy } from "./path_policy.ts";
@@ -38,6 +38,8 @@ export interface PartsOptions {
   maxVariables: number;
   /** Clients may bind any path; by default only the paths templates bind (`path_policy.ts`). */
   openPaths?: boolean;
+  /** What the session may hold from its client and build for it; the defaults otherwise. */
+  limits?: Partial<BackendLimits>;
 }
 
 /** What the parts call back into their session for. */
@@ -105,7 +107,7 @@ export function buildParts(options: PartsOptions, hooks: PartsHooks): SessionPar
   const backend: Backend<LuaValue> = new Backend(world, {
     propertyChanged: hooks.propertyChanged,
     policy: options.openPaths ? undefined : templateOnlyPolicy(site.viewdefs),
-  }, { maxVariables: options.maxVariables });
+  }, { ...options.limits, maxVariables: options.maxVariables });
   const executor = createExecutor();
   const timers = createTimers({
     vm,

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Failure, onVariable } from "../failure.ts";
+import { type Failure, FailureError, onVariable } from "../failure.ts";
 import type { ValueWorld } from "./value_world.ts";
 import type { Priority, Properties, Variable } from "./variable.ts";
 
@@ -28,6 +28,7 @@ export interface Changes {
 }
 
 const RESERVED_WIRE_PROPERTIES = new Set(["path"]);
+const TOO_LARGE_SOURCE = "\u0000too-large";
 
 /**
  * Recomputes variables and decides what to send.
@@ -100,9 +101,9 @@ export class ChangeDetector<V> {
       } else {
         if (variable.wrapper !== null) this.disposeWrapper(variable);
         type = world.typeOf(shown);
-        json = world.encode(shown, type);
+        json = this.#encode(variable, shown, out, type);
       }
-      json ??= world.encode(shown);
+      json ??= this.#encode(variable, shown, out);
       if (!this.#failed) variable.clearError();
     }
     if (!variable.watched) return false;
@@ -128,7 +129,8 @@ export class ChangeDetector<V> {
 
   #refreshWrapper(variable: Variable<V>, name: string, out: Changes): V | null {
     const world = this.#world;
-    const source = world.encode(variable.value);
+    // A value too large to send still gets a source: its wrapper is made once, not each time.
+    const source = this.#encode(variable, variable.value, undefined) ?? TOO_LARGE_SOURCE;
     if (variable.wrapperStale(source)) {
       const made = world.wrap(variable, name);
       if (!made.ok) {
@@ -142,6 +144,26 @@ export class ChangeDetector<V> {
       }
     }
     return variable.wrapper === null ? null : world.wireValue(variable.wrapper);
+  }
+
+  /**
+   * Value JSON, or undefined when the world refuses it as `too-large` (the value is then not
+   * sent and the error is reported once, to `out` when given).
+   */
+  #encode(
+    variable: Variable<V>,
+    value: V | null,
+    out: Changes | undefined,
+    type?: string,
+  ): string | undefined {
+    try {
+      return this.#world.encode(value, type);
+    } catch (error) {
+      if (!(error instanceof FailureError)) throw error;
+      if (out) this.#noteError(variable, error.failure, out);
+      else this.#failed = true;
+      return undefined;
+    }
   }
 
   #noteError(variable: Variable<V>, cause: Failure, out: Changes): void {

@@ -41,8 +41,11 @@ export interface ValueWorld<V> {
   write(base: V | null, path: Path, value: V | null, callOnly: boolean): Result<V | null>;
   /** The `type` of a value (SPEC 5), `""` when it is not an object. */
   typeOf(value: V | null): string;
-  /** Value JSON text (SPEC 7); `type` is passed when the caller knows it already. */
-  encode(value: V | null, type?: string): string;
+  /**
+   * Value JSON text (SPEC 7); `type` is passed when the caller knows it already. With `limit`,
+   * text longer than `limit` is not built: a `FailureError` with code `too-large` is thrown.
+   */
+  encode(value: V | null, type?: string, limit?: number): string;
   /** A value from the client's JSON (`{"obj": N}` names an object shown before). */
   decode(json: unknown): V | null;
   /** A new instance of a presenter type (`create=NAME`). */

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { type LuaObject, type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 import { sequenceElements, typeOf, valueJson } from "../../src/lua/wire_value.ts";
+import { FailureError } from "../../src/failure.ts";
 
 function makeVm(): LuaVm {
   const vm = new LuaVm({ instructionBudget: 1_000_000 });
@@ -272,5 +273,36 @@ Deno.test("sequenceElements", async (t) => {
   await t.step("undefined for an object-like table", () => {
     assert.equal(sequenceElements(vm, one(vm, "return {a = 1}") as LuaObject), undefined);
     assert.equal(sequenceElements(vm, one(vm, "return {type = 'T'}") as LuaObject), undefined);
+  });
+});
+
+Deno.test("value JSON under a limit", async (t) => {
+  const vm = makeVm();
+  const tooLarge = (error: unknown) =>
+    error instanceof FailureError && error.code === "too-large" &&
+    /limit of \d+ bytes/.test(error.message);
+  await t.step("text within the limit is built as before", () => {
+    const [value] = lua(vm, "return {1, 'two', {3}}");
+    assert.equal(valueJson(vm, value ?? null, undefined, 13), '[1,"two",[3]]');
+    assert.equal(valueJson(vm, value ?? null, "", 13), '[1,"two",[3]]');
+  });
+  await t.step("one byte more is too-large", () => {
+    const [value] = lua(vm, "return {1, 'two', {3}}");
+    assert.throws(() => valueJson(vm, value ?? null, undefined, 12), tooLarge);
+    assert.throws(() => valueJson(vm, "x".repeat(100), undefined, 50), tooLarge);
+  });
+  await t.step("a table shared many times stops at the limit", () => {
+    const [value] = lua(
+      vm,
+      "local k = {} for i = 1, 1000 do k[i] = i end local t = {} for i = 1, 5000 do t[i] = k end return t",
+    );
+    const start = performance.now();
+    assert.throws(() => valueJson(vm, value ?? null, undefined, 100_000), tooLarge);
+    assert.ok(performance.now() - start < 500, "it stopped early");
+  });
+  await t.step("a huge sequence is refused without walking it all", () => {
+    const [value] = lua(vm, "local t = {} for i = 1, 200000 do t[i] = 0 end return t");
+    assert.throws(() => valueJson(vm, value ?? null, undefined, 1_000), tooLarge);
+    assert.equal(valueJson(vm, value ?? null).length, 400_001);
   });
 });

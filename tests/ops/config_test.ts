@@ -36,6 +36,13 @@ const DOCUMENTED = [
   ["--session-store", "UI_SESSION_STORE"],
   ["--snapshot-delay", "UI_SNAPSHOT_DELAY"],
   ["--reuse-port", "UI_REUSE_PORT"],
+  ["--max-client-value-bytes", "UI_MAX_CLIENT_VALUE_BYTES"],
+  ["--max-value-bytes", "UI_MAX_VALUE_BYTES"],
+  ["--max-flush-bytes", "UI_MAX_FLUSH_BYTES"],
+  ["--max-variable-depth", "UI_MAX_VARIABLE_DEPTH"],
+  ["--sessions-per-minute", "UI_SESSIONS_PER_MINUTE"],
+  ["--trust-proxy", "UI_TRUST_PROXY"],
+  ["--max-unsent-bytes", "UI_MAX_UNSENT_BYTES"],
 ] as const;
 
 Deno.test("main.ts --help", async (t) => {
@@ -79,6 +86,13 @@ Deno.test("main.ts --help", async (t) => {
     assert.match(stdout, /env UI_DEBUG; default: false/);
     assert.match(stdout, /env UI_OPEN_PATHS; default: false/);
     assert.match(stdout, /env UI_DEV; default: false/);
+    assert.match(stdout, /env UI_MAX_CLIENT_VALUE_BYTES; default: 16777216\n/);
+    assert.match(stdout, /env UI_MAX_VALUE_BYTES; default: 1048576\n/);
+    assert.match(stdout, /env UI_MAX_FLUSH_BYTES; default: 4194304\n/);
+    assert.match(stdout, /env UI_MAX_VARIABLE_DEPTH; default: 1000\n/);
+    assert.match(stdout, /env UI_SESSIONS_PER_MINUTE; default: 60\n/);
+    assert.match(stdout, /env UI_TRUST_PROXY; default: false/);
+    assert.match(stdout, /env UI_MAX_UNSENT_BYTES; default: 16777216\n/);
     assert.equal(stdout.trim(), helpText().trim());
   });
 });

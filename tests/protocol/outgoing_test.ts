@@ -100,6 +100,29 @@ Deno.test("encodeFrame", async (t) => {
   });
 });
 
+Deno.test("encodeFrame under a limit", async (t) => {
+  const out = emptyOutgoing();
+  out.destroys.push(9);
+  out.updates[0].push({ varId: 2, json: `"${"a".repeat(100)}"` });
+  out.updates[1].push({ varId: 3, json: "5" });
+  out.errors.push({ code: "not-found", description: "Variable 8 does not exist", varId: 8 });
+  await t.step("a frame within the limit is unchanged", () => {
+    assert.equal(encodeFrame(out, 10_000), encodeFrame(out));
+  });
+  await t.step("updates past the limit are left out with one too-large error", () => {
+    const messages = JSON.parse(encodeFrame(out, 120));
+    assert.deepEqual(messages.map((m: { type: string }) => m.type), [
+      "destroy",
+      "update",
+      "error",
+      "error",
+    ]);
+    assert.equal(messages[1].data.varId, 3);
+    assert.equal(messages[3].data.code, "too-large");
+    assert.match(messages[3].data.description, /limit of 120 bytes; 1 updates were not sent/);
+  });
+});
+
 Deno.test("merge", async (t) => {
   await t.step("concatenates destroys and errors", () => {
     const into = emptyOutgoing();

@@ -1,0 +1,288 @@
+/**
+ * The attacks of issue 10 at their original scale, against a server in a child process started
+ * with the default options (plus any given after `--`): for each, the server's RSS before, at
+ * its peak and after, the worst latency of another session's `watch` meanwhile, and what the
+ * attacker got back.
+ *
+ * Run: `deno run --allow-all bench/attacks.ts [values|amplify|flood|slow|deep ...] [-- FLAGS]`
+ *
+ * @module
+ */
+import { create, TestBrowser, TestClient, update, watch } from "../tests/support/ws_client.ts";
+import { openRawSocket } from "../tests/protocol_ws/raw_socket.ts";
+
+const SECRET = "bench secret for the attacks, not for production";
+
+interface Figure {
+  attack: string;
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+  rssAfterMiB: number;
+  worstOtherMs: number;
+  seconds: number;
+  notes: string;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function startServer(flags: string[]): Promise<{ child: Deno.ChildProcess; port: number }> {
+  const port = freePort();
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      main,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--secret",
+      SECRET,
+      "--log-level",
+      "error",
+      ...flags,
+    ],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  for (let i = 0; i < 200; i++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      await response.body?.cancel();
+      if (response.ok) return { child, port };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("The server did not start");
+}
+
+/**
+ * Runs one attack in a process of its own (so that its work does not delay the measuring
+ * session's event loop) and returns what it printed.
+ */
+async function runAttacker(name: string, port: number): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL(import.meta.url).pathname,
+      "--attacker",
+      name,
+      String(port),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+/** Runs an attack while sampling RSS and timing another session's round trips. */
+async function measure(
+  name: string,
+  server: { child: Deno.ChildProcess; port: number },
+  attack: (port: number) => Promise<string>,
+): Promise<Figure> {
+  const pid = server.child.pid;
+  const victim = await TestClient.connect({ port: server.port });
+  await victim.exchange([watch(1)]);
+  const before = rssMiB(pid);
+  let peak = before;
+  let worst = 0;
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      peak = Math.max(peak, rssMiB(pid));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const prober = (async () => {
+    while (running) {
+      const start = performance.now();
+      await victim.exchange([watch(1)], true, 120_000);
+      worst = Math.max(worst, performance.now() - start);
+      if (Deno.env.get("ATTACKS_TRACE")) {
+        console.error(`${(start / 1000).toFixed(1)}s ${(performance.now() - start).toFixed(0)}ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const start = performance.now();
+  const notes = await attack(server.port);
+  const seconds = (performance.now() - start) / 1000;
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  running = false;
+  await Promise.all([sampler, prober]);
+  await victim.close();
+  return {
+    attack: name,
+    rssBeforeMiB: before,
+    rssPeakMiB: peak,
+    rssAfterMiB: rssMiB(pid),
+    worstOtherMs: Math.round(worst),
+    seconds: Math.round(seconds * 10) / 10,
+    notes,
+  };
+}
+
+function holding(id: number, value: unknown) {
+  return { type: "create", data: { id, parentId: 0, properties: {}, value } };
+}
+
+function countErrors(client: TestClient, code: string): number {
+  return client.messages().filter((m) => m.type === "error" && m.data.code === code).length;
+}
+
+const ATTACKS: Record<string, (port: number) => Promise<string>> = {
+  /** ~1 MB frames, each a create holding 499k zeros: 190 MiB over two connections. */
+  async values(port) {
+    const frame = JSON.stringify({
+      userEvent: false,
+      messages: [holding(10, new Array(499_000).fill(0))],
+    });
+    const attackers = [await TestClient.connect({ port }), await TestClient.connect({ port })];
+    await Promise.all(attackers.map(async (client) => {
+      for (let i = 0; i < 95; i++) client.sendRaw(frame.replace('"id":10', `"id":${10 + i}`));
+      await client.exchange([], true, 600_000);
+    }));
+    const refused = attackers.reduce((n, c) => n + countErrors(c, "limit"), 0);
+    for (const client of attackers) await client.close();
+    return `${
+      (2 * 95 * frame.length / 2 ** 20).toFixed(0)
+    } MiB sent, ${refused} creates refused (limit)`;
+  },
+  /** A 200 KB value K past the depth limit, then K named 5,000 times, and by 5,000 variables. */
+  async amplify(port) {
+    const client = await TestClient.connect({ port });
+    let value: unknown = new Array(100_000).fill(0);
+    for (let i = 0; i < 33; i++) value = [value];
+    const answer = await client.exchange([holding(10, value)]);
+    let shown = answer.find((m) => m.type === "update" && m.data.varId === 10)?.data.value;
+    while (Array.isArray(shown)) shown = shown[0];
+    const k = (shown as { obj: number }).obj;
+    const start = client.frames.length;
+    await client.exchange([holding(11, new Array(5_000).fill({ obj: k }))], true, 600_000);
+    for (let f = 0; f < 5; f++) {
+      const creates = Array.from(
+        { length: 1_000 },
+        (_, i) => holding(100 + f * 1_000 + i, { obj: k }),
+      );
+      await client.exchange(creates, true, 600_000);
+    }
+    const bytes = JSON.stringify(client.frames.slice(start)).length;
+    const tooLarge = countErrors(client, "too-large");
+    await client.close();
+    return `K is ${JSON.stringify(new Array(100_000).fill(0)).length} bytes; ${
+      (bytes / 2 ** 20).toFixed(1)
+    } MiB came back, ${tooLarge} too-large errors`;
+  },
+  /** 10,010 sockets to fresh sids from one address. */
+  async flood(port) {
+    const browser = new TestBrowser(port);
+    await browser.newSid(); // the cookie, before sids are minted in parallel
+    let opened = 0;
+    let refused = 0;
+    const one = async () => {
+      const client = await TestClient.connect({ port }, undefined, { browser });
+      const code = await Promise.race([
+        client.closedPromise,
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200)),
+      ]);
+      if (code === 1013) refused++;
+      else opened++;
+      await client.close();
+    };
+    for (let i = 0; i < 10_010; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, 10_010 - i) }, one));
+    }
+    const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+    return `${opened} sessions opened, ${refused} refused; server holds ${health.sessions} sessions`;
+  },
+  /**
+   * A client that never reads while 100 KB updates are pushed, for up to 12 s: it writes the
+   * app's `search` through one variable and watches it through another.
+   */
+  async slow(port) {
+    const browser = new TestBrowser(port);
+    const sid = await browser.newSid();
+    const raw = await openRawSocket(port, sid, browser);
+    await raw.sendText(JSON.stringify({
+      userEvent: true,
+      messages: [watch(1), create(2, 1, { path: "search" }), create(3, 1, { path: "search" })],
+    }));
+    const deadline = Date.now() + 12_000;
+    let sent = 0;
+    let closed = false;
+    while (Date.now() < deadline && !closed) {
+      const text = `${sent}:${"x".repeat(100_000)}`;
+      await raw.sendText(JSON.stringify({ userEvent: true, messages: [update(2, text)] }))
+        .catch(() => closed = true);
+      sent++;
+      const health = sent % 20 === 0
+        ? await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()
+        : undefined;
+      if (health?.slowReadersClosed > 0) closed = true;
+    }
+    raw.close();
+    return `${sent} frames of 100 KB written; disconnected: ${closed}`;
+  },
+  /** 20,000 nested variables. */
+  async deep(port) {
+    const client = await TestClient.connect({ port });
+    for (let start = 0; start < 20_000; start += 1_000) {
+      const creates = Array.from({ length: 1_000 }, (_, i) => {
+        const id = 10 + start + i;
+        return id === 10 ? create(id, 1, { path: "name" }) : create(id, id - 1, { path: "len" });
+      });
+      await client.exchange(creates, true, 600_000);
+    }
+    const limits = countErrors(client, "limit");
+    await client.close();
+    return `20,000 nested creates; ${limits} refused (limit)`;
+  },
+};
+
+if (import.meta.main && Deno.args[0] === "--attacker") {
+  const attack = ATTACKS[Deno.args[1] ?? ""];
+  if (!attack) throw new Error(`Unknown attack '${Deno.args[1]}'`);
+  console.log(await attack(Number(Deno.args[2])));
+} else if (import.meta.main) {
+  const split = Deno.args.indexOf("--");
+  const names = split < 0 ? Deno.args : Deno.args.slice(0, split);
+  const flags = split < 0 ? [] : Deno.args.slice(split + 1);
+  const figures: Figure[] = [];
+  for (const name of names.length > 0 ? names : Object.keys(ATTACKS)) {
+    if (!ATTACKS[name]) throw new Error(`Unknown attack '${name}'`);
+    const server = await startServer(flags);
+    try {
+      const figure = await measure(name, server, (port) => runAttacker(name, port));
+      figures.push(figure);
+      console.log(JSON.stringify(figure));
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.child.status;
+    }
+  }
+  console.log(
+    "\n| attack | RSS before / peak / after (MiB) | worst other session (ms) | s | notes |",
+  );
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const f of figures) {
+    console.log(
+      `| ${f.attack} | ${f.rssBeforeMiB} / ${f.rssPeakMiB} / ${f.rssAfterMiB} | ${f.worstOtherMs} | ${f.seconds} | ${f.notes} |`,
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import {
+  clientValueBytes,
+  NODE_BYTES,
+  propertyBytes,
+  STRING_BYTES,
+  TABLE_BYTES,
+} from "../../src/protocol/value_cost.ts";
+
+Deno.test("clientValueBytes", async (t) => {
+  await t.step("counts scalars, strings, arrays and objects", () => {
+    assert.equal(clientValueBytes(0), NODE_BYTES);
+    assert.equal(clientValueBytes(null), NODE_BYTES);
+    assert.equal(clientValueBytes("abc"), NODE_BYTES + STRING_BYTES + 3);
+    assert.equal(clientValueBytes([0, 0]), 3 * NODE_BYTES + TABLE_BYTES);
+    assert.equal(
+      clientValueBytes({ k: true }),
+      2 * NODE_BYTES + TABLE_BYTES + STRING_BYTES + 1,
+    );
+  });
+  await t.step("walks deep values without recursion", () => {
+    let value: unknown = 0;
+    for (let i = 0; i < 100_000; i++) value = [value];
+    assert.equal(clientValueBytes(value), 100_000 * (NODE_BYTES + TABLE_BYTES) + NODE_BYTES);
+  });
+  await t.step("stops soon after passing stopAbove", () => {
+    const huge = new Array(1_000_000).fill(0);
+    const counted = clientValueBytes(huge, 10_000);
+    assert.ok(counted > 10_000 && counted < 10_000 + 2 * NODE_BYTES, String(counted));
+  });
+});
+
+Deno.test("propertyBytes counts names and values", () => {
+  assert.equal(propertyBytes({}), 0);
+  assert.equal(propertyBytes({ path: "name", a: "" }), 2 * NODE_BYTES + 4 + 4 + 1);
+});
