@@ -157,6 +157,9 @@ async function startServer(extra: string[]): Promise<{ child: Child; port: numbe
     // per-connection limit (1,000) would refuse them.
     "--max-frames-per-second",
     "1000000",
+    // The load clients open every session from one address.
+    "--sessions-per-minute",
+    "1000000",
     ...extra,
   ], {
     stdin: true,

@@ -119,6 +119,9 @@ async function startServers(
         "error",
         "--max-frames-per-second",
         "1000000",
+        // The load clients open every session from one address.
+        "--sessions-per-minute",
+        "1000000",
         "--secret",
         "a bench secret shared by every process",
         "--session-store",

@@ -32,6 +32,9 @@ function serverArgs(file: string): string[] {
     TEST_SECRET,
     "--snapshot-delay",
     `${DELAY_MS}ms`,
+    // 200 sessions from one address: past the default rate of new sessions per address.
+    "--sessions-per-minute",
+    "1000",
   ];
 }
 
