@@ -18,7 +18,8 @@
 import fengari from "fengari";
 import { silentLogger } from "../src/log.ts";
 import { DEFAULT_CONFIG } from "../src/config.ts";
-import { type ConnectionSink, SessionManager } from "../src/session/manager.ts";
+import type { ConnectionSink } from "../src/session/connection.ts";
+import { SessionManager } from "../src/session/manager.ts";
 import { loadSite, type Site } from "../src/site/site.ts";
 import { memoryAfterGc, summarize, type Summary } from "./stats.ts";
 import { BIND_FRAME, WATCH_FRAME } from "./frames.ts";

@@ -7,7 +7,8 @@
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import { errorFrame } from "../protocol/outgoing.ts";
-import type { ConnectInfo, Connection, SessionManager } from "../session/manager.ts";
+import type { Connection } from "../session/connection.ts";
+import type { ConnectInfo, SessionManager } from "../session/manager.ts";
 
 /** Close code for a session refused because the server is full or closing. */
 export const TRY_AGAIN_LATER = 1013;

@@ -7,9 +7,7 @@
  *
  * @module
  */
-import { type Config, DEFAULT_CONFIG } from "../config.ts";
-import { type Failure, FailureError, newFailure, type Result } from "../failure.ts";
-import { clientValueBytes, propertyBytes } from "../protocol/value_cost.ts";
+import { type Failure, FailureError, type Result } from "../failure.ts";
 import { emptyOutgoing, type Outgoing } from "../protocol/outgoing.ts";
 import type { ClientMessage, CreateMessage, UpdateMessage } from "../protocol/messages.ts";
 import { ChangeDetector, ignoredWrapper, pathBase } from "../variables/change_detection.ts";
@@ -24,6 +22,7 @@ import {
   splitPriority,
   Variable,
 } from "../variables/variable.ts";
+import { BackendBudget, type BackendLimits, DEFAULT_BACKEND_LIMITS } from "./backend_budget.ts";
 
 /** Hooks the session supplies for property changes made by the client. */
 export interface BackendHooks<V> {
@@ -60,34 +59,6 @@ export interface BackendOptions extends Partial<BackendLimits> {
   maxVariables: number;
 }
 
-/** What one session may hold from its client and build for it. */
-export type BackendLimits = Pick<
-  Config,
-  "maxVariableDepth" | "maxClientValueBytes" | "maxValueBytes" | "maxFlushBytes"
->;
-
-/**
- * The limits of {@link BackendOptions} by default: the server's defaults.
- *
- * @example
- * ```ts
- * import { DEFAULT_BACKEND_LIMITS } from "./backend.ts";
- * DEFAULT_BACKEND_LIMITS.maxVariableDepth; // 1000
- * ```
- */
-export const DEFAULT_BACKEND_LIMITS: BackendLimits = {
-  maxVariableDepth: DEFAULT_CONFIG.maxVariableDepth,
-  maxClientValueBytes: DEFAULT_CONFIG.maxClientValueBytes,
-  maxValueBytes: DEFAULT_CONFIG.maxValueBytes,
-  maxFlushBytes: DEFAULT_CONFIG.maxFlushBytes,
-};
-
-/**
- * How much value JSON one batch may build, compared or sent, as a multiple of the flush limit:
- * change detection encodes every readable variable, so this bounds its work whatever the values.
- */
-const BATCH_JSON_FACTOR = 2;
-
 /**
  * Applies messages to one session's variables and computes the updates to send.
  *
@@ -108,50 +79,20 @@ export class Backend<V> {
   readonly #options: BackendOptions & BackendLimits;
   #pending = emptyOutgoing();
   #nextAppId = -1;
-  /** Depth of each variable: 0 for a root. */
-  readonly #depth = new WeakMap<Variable<V>, number>();
-  /** Estimated bytes of client values and properties each variable holds, by id. */
-  readonly #held = new Map<number, { value: number; properties: number }>();
-  #heldTotal = 0;
-  /** Value JSON the current batch may still build. */
-  #batchJsonLeft = Infinity;
+  readonly #budget: BackendBudget<V>;
 
   /** Creates a backend over a value world. */
   constructor(world: ValueWorld<V>, hooks: BackendHooks<V>, options: BackendOptions) {
     this.#world = world;
     this.#options = { ...DEFAULT_BACKEND_LIMITS, ...options };
-    this.#detector = new ChangeDetector(this.#budgetedWorld(world));
+    this.#budget = new BackendBudget(this.#options);
+    this.#detector = new ChangeDetector(this.#budget.world(world));
     this.#hooks = hooks;
   }
 
   /** Estimated bytes of client values and properties this session holds. */
   get clientValueBytes(): number {
-    return this.#heldTotal;
-  }
-
-  /**
-   * The world as change detection sees it: every value JSON is bounded by the per-variable limit
-   * and by what is left of the batch's.
-   */
-  #budgetedWorld(world: ValueWorld<V>): ValueWorld<V> {
-    const { maxValueBytes } = this.#options;
-    return {
-      ...world,
-      encode: (value, type) => {
-        if (this.#batchJsonLeft <= 0) throw new FailureError("too-large", BATCH_CUT);
-        const limit = Math.min(maxValueBytes, this.#batchJsonLeft);
-        let json: string;
-        try {
-          json = world.encode(value, type, limit);
-        } catch (error) {
-          if (!(error instanceof FailureError) || limit === maxValueBytes) throw error;
-          this.#batchJsonLeft = 0;
-          throw new FailureError("too-large", BATCH_CUT);
-        }
-        this.#batchJsonLeft -= json.length;
-        return json;
-      },
-    };
+    return this.#budget.clientValueBytes;
   }
 
   /** Queues an error for the next flush. */
@@ -195,56 +136,6 @@ export class Backend<V> {
     return variable;
   }
 
-  /** The depth a child of `parent` would have; throws `limit` past the cap. */
-  #childDepth(parent: Variable<V> | undefined, id?: number): number {
-    const depth = parent ? (this.#depth.get(parent) ?? 0) + 1 : 0;
-    if (depth > this.#options.maxVariableDepth) {
-      throw new FailureError(
-        "limit",
-        `Variables nest ${depth} deep here; the limit is ${this.#options.maxVariableDepth}`,
-        id,
-      );
-    }
-    return depth;
-  }
-
-  /** Throws `limit` when `more` bytes of client values would pass the session's budget. */
-  #checkHeld(more: number, id: number): void {
-    const max = this.#options.maxClientValueBytes;
-    if (more > 0 && this.#heldTotal + more > max) {
-      throw new FailureError(
-        "limit",
-        `This session would hold about ${this.#heldTotal + more} bytes of client values; ` +
-          `the limit is ${max}, so the message was refused`,
-        id,
-      );
-    }
-  }
-
-  #hold(id: number, value: number, properties: number): void {
-    const before = this.#held.get(id);
-    this.#heldTotal += value + properties - (before ? before.value + before.properties : 0);
-    this.#held.set(id, { value, properties });
-  }
-
-  /** Forgets what removed variables held. */
-  #released(removed: Variable<V>): void {
-    const held = this.#held.get(removed.id);
-    if (!held) return;
-    this.#heldTotal -= held.value + held.properties;
-    this.#held.delete(removed.id);
-  }
-
-  #checkCapacity(id?: number): void {
-    if (this.tree.size >= this.#options.maxVariables) {
-      throw new FailureError(
-        "limit",
-        `Session has ${this.tree.size} variables; the limit is ${this.#options.maxVariables}`,
-        id,
-      );
-    }
-  }
-
   /** A frontend `create`: everything is validated (and a `create=` instance made) first. */
   #create(message: CreateMessage): void {
     const { id, parentId, nowatch, unbound } = message.data;
@@ -258,20 +149,20 @@ export class Backend<V> {
       if (!nowatch && !existing.watched) existing.watch();
       return;
     }
-    this.#checkCapacity(id);
+    const budget = this.#budget;
+    budget.checkCapacity(this.tree.size, id);
     const parent = parentId === 0 ? undefined : this.tree.get(parentId);
     if (parentId !== 0 && !parent) {
       throw new FailureError("not-found", `Parent variable ${parentId} does not exist`, id);
     }
-    const depth = this.#childDepth(parent, id);
-    const max = this.#options.maxClientValueBytes;
-    const heldProperties = propertyBytes(message.data.properties);
+    const depth = budget.childDepth(parent, id);
+    const heldProperties = budget.propertiesCost(message.data.properties);
     const heldValue =
       message.data.value === undefined || message.data.properties.create !== undefined
         ? 0
-        : clientValueBytes(message.data.value, max);
+        : budget.valueCost(message.data.value);
     // Counted before anything is decoded: a refused value is never built.
-    this.#checkHeld(heldProperties + heldValue, id);
+    budget.checkHeld(heldProperties + heldValue, id);
     const { properties, priorities } = splitProperties(message.data.properties);
     let path: Path | undefined;
     const pathText = properties.get("path");
@@ -317,40 +208,34 @@ export class Backend<V> {
       watched: !nowatch,
     });
     this.tree.insert(variable);
-    this.#depth.set(variable, depth);
-    this.#hold(id, heldValue, heldProperties);
+    budget.placed(variable, depth);
+    budget.hold(id, heldValue, heldProperties);
   }
 
   #update(message: UpdateMessage): void {
     const variable = this.#require(message.data.varId);
     const id = variable.id;
-    const held = this.#held.get(id) ?? { value: 0, properties: 0 };
+    const budget = this.#budget;
+    const held = budget.held(id);
     if (message.data.properties) {
-      let more = 0;
-      for (const [raw, value] of Object.entries(message.data.properties)) {
-        const name = splitPriority(raw)[0];
-        const before = variable.properties.get(name);
-        more += propertyBytes({ [name]: value }) -
-          (before === undefined ? 0 : propertyBytes({ [name]: before }));
-      }
-      this.#checkHeld(more, id);
+      const more = budget.propertiesDelta(variable, message.data.properties);
+      budget.checkHeld(more, id);
       this.#setClientProperties(variable, message.data.properties);
-      this.#hold(id, held.value, Math.max(0, held.properties + more));
+      budget.hold(id, held.value, Math.max(0, held.properties + more));
     }
     if (!message.data.hasValue) return;
     if (variable.access === "r") {
       throw new FailureError("bad-access", `Variable ${id} is read-only`, id);
     }
-    const max = this.#options.maxClientValueBytes;
-    const cost = clientValueBytes(message.data.value, max);
+    const cost = budget.valueCost(message.data.value);
     // A variable without a path keeps the value; through a path it goes to the world, which
     // answers for it, but it is built now and must fit what is left.
-    this.#checkHeld(cost - (variable.path ? 0 : held.value), id);
+    budget.checkHeld(cost - (variable.path ? 0 : held.value), id);
     const world = this.#world;
     const value = world.decode(message.data.value);
     if (!variable.path) {
       variable.assign(value);
-      this.#hold(id, cost, this.#held.get(id)?.properties ?? 0);
+      budget.hold(id, cost, budget.held(id).properties);
     } else {
       const last = lastSegment(variable.path);
       const callOnly = variable.access === "action" && last?.kind === "call" && !last.withValue;
@@ -414,7 +299,7 @@ export class Backend<V> {
   destroyVariable(variable: Variable<V>): void {
     for (const removed of this.tree.remove(variable)) {
       this.#detector.disposeWrapper(removed);
-      this.#released(removed);
+      this.#budget.released(removed);
       this.#pending.destroys.push(removed.id);
     }
   }
@@ -426,8 +311,8 @@ export class Backend<V> {
     props: Map<string, string>,
     id?: number,
   ): Variable<V> {
-    this.#checkCapacity();
-    const depth = this.#childDepth(parent, id);
+    this.#budget.checkCapacity(this.tree.size);
+    const depth = this.#budget.childDepth(parent, id);
     const pathText = props.get("path");
     const path = pathText === undefined ? undefined : parseVariablePath(pathText);
     // Without a path the value is Lua's to set: read-only for the client unless props say so.
@@ -441,7 +326,7 @@ export class Backend<V> {
       access,
       value,
     });
-    this.#depth.set(variable, depth);
+    this.#budget.placed(variable, depth);
     return this.tree.insert(variable);
   }
 
@@ -454,7 +339,7 @@ export class Backend<V> {
       if (variable.origin === "frontend" && this.tree.get(variable.id) === variable) {
         for (const removed of this.tree.remove(variable)) {
           this.#detector.disposeWrapper(removed);
-          this.#released(removed);
+          this.#budget.released(removed);
         }
       }
     }
@@ -482,20 +367,7 @@ export class Backend<V> {
   afterBatch(sentTypes: Set<string>): Outgoing {
     const out = this.#pending;
     this.#pending = emptyOutgoing();
-    this.#batchJsonLeft = BATCH_JSON_FACTOR * this.#options.maxFlushBytes;
-    try {
-      this.#detector.detect(this.tree.roots(), out, sentTypes);
-    } finally {
-      this.#batchJsonLeft = Infinity;
-    }
-    // One error for a cut batch, not one per variable left out.
-    const cut = out.errors.filter((error) => error.description === BATCH_CUT);
-    if (cut.length > 0) {
-      out.errors = out.errors.filter((error) => error.description !== BATCH_CUT);
-      out.errors.push(
-        newFailure("too-large", `${BATCH_CUT} (${cut.length} variables)`),
-      );
-    }
+    this.#budget.batch(out, () => this.#detector.detect(this.tree.roots(), out, sentTypes));
     return out;
   }
 }
@@ -506,8 +378,6 @@ function sameCreate<V>(variable: Variable<V>, parentId: number, raw: Properties)
   const { properties } = splitProperties(raw);
   return [...properties].every(([name, value]) => variable.properties.get(name) === value);
 }
-
-const BATCH_CUT = "The values of this update passed the limit of one batch; the rest were not sent";
 
 function splitProperties(raw: Properties): {
   properties: Map<string, string>;

@@ -1,66 +1,38 @@
 /**
- * The session manager: sid → session, vended ids, one live connection per session (a newer one
- * takes over, the older is closed with 4000), and the idle timeout after the last connection.
+ * The session manager: the session table. sid → session, vended ids, sessions made, restored
+ * or reclaimed from the store, idle ones evicted to make room or expired after the timeout,
+ * drain and hot reload for the edge, shutdown.
  *
- * Transport-agnostic: a connection is anything that can send a text frame and be closed.
+ * Each session's connections (takeover, backpressure, the reconnect grace period) are
+ * {@link SessionConnections} (src/session/session_connections.ts), each made of connections
+ * (src/session/connection.ts).
  *
  * @module
  */
 import { type Config, DEFAULT_CONFIG } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { FailureError, newFailure } from "../failure.ts";
-import { type Batcher, createBatcher } from "../protocol/batcher.ts";
-import { errorOutgoing } from "../protocol/outgoing.ts";
-import { type ParsedFrame, parseFrame } from "../protocol/messages.ts";
+import { FailureError } from "../failure.ts";
 import type { Site } from "../site/site.ts";
 import { refreshSite } from "../site/refresh.ts";
+import type { Connection, ConnectionSink } from "./connection.ts";
 import { LuaSession } from "./lua_session.ts";
-import { reportLuaErrors } from "./lua_errors.ts";
 import type { Persistence } from "./persistence.ts";
-import { type AddressRateLimit, createAddressRateLimit, createRateLimit } from "./rate_limit.ts";
+import { SessionConnections } from "./session_connections.ts";
+import { type AddressRateLimit, createAddressRateLimit } from "./rate_limit.ts";
 
-/** The transport side of a connection. */
-export interface ConnectionSink {
-  send(frame: string): void;
-  close(code: number, reason: string): void;
-  /** Bytes sent but not yet written to the network (a WebSocket's `bufferedAmount`). */
-  bufferedAmount?(): number;
-}
-
-/** Who is connecting, as the edge saw it. */
+/**
+ * Who is connecting, as the edge saw it.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectInfo } from "./manager.ts";
+ * const info: ConnectInfo = { address: "203.0.113.7" };
+ * ```
+ */
 export interface ConnectInfo {
   /** The client's address; new sessions are rate-limited per address. */
   address?: string;
 }
-
-/** A live connection, as the transport sees it. */
-export interface Connection {
-  /** The session this connection belongs to; throws while it is still being restored. */
-  readonly session: LuaSession;
-  /** Resolves with the session once it is ready (restored from the store, or new). */
-  readonly ready: Promise<LuaSession>;
-  /** Handles one text frame from the client; never rejects. */
-  receive(text: string): Promise<void>;
-  /** The transport closed; safe to call more than once. */
-  closed(): void;
-}
-
-/** Close code sent to a connection replaced by a newer one for the same session. */
-export const TAKEN_OVER = 4000;
-/**
- * Close code for a connection that did not start over (its first frame has no `watch 1`) while
- * another window holds the session: ui-engine's frontend reconnecting after a takeover. The
- * older window stays out instead of taking the session back.
- */
-export const OPEN_ELSEWHERE = 4001;
-/** How long a dropped connection's variables are kept for a reconnect that continues. */
-export const DEFAULT_RECONNECT_GRACE_MS = 30_000;
-/** Connections one session may hold waiting for their first frame besides the live one. */
-const MAX_WAITING = 8;
-/** Close code sent when the server shuts down, so that clients reconnect. */
-export const SERVICE_RESTART = 1012;
-/** Close code sent to a connection that reads its output too slowly; it may reconnect later. */
-export const TOO_SLOW = 1013;
 
 /** Options of {@link SessionManager}. */
 export type ManagerOptions =
@@ -107,43 +79,10 @@ interface Entry {
   /** The session once it is ready; undefined while it is claimed and restored. */
   session: LuaSession | undefined;
   ready: Promise<LuaSession>;
-  connection: LiveConnection | undefined;
   expiry: ReturnType<typeof setTimeout> | undefined;
-  /** Connections that wait for their first frame while another one is live. */
-  waiting: Set<LiveConnection>;
-  /** Drops the variables a dropped connection left, unless a reconnect continues first. */
-  kept: ReturnType<typeof setTimeout> | undefined;
+  /** The live connection, those waiting for their first frame, and kept variables. */
+  connections: SessionConnections;
 }
-
-interface LiveConnection extends Connection {
-  readonly sink: ConnectionSink;
-  readonly batcher: Batcher;
-  active: boolean;
-  /** The session's connection (not waiting for its first frame). */
-  live: boolean;
-  /** Its first frame has not arrived yet. */
-  first: boolean;
-  /** It went live with a dropped connection's variables still kept. */
-  resumed: boolean;
-  /** Sends the session's output to this connection. */
-  attach(session: LuaSession): void;
-}
-
-/** A first frame with `watch 1`: a page starting over (ui-engine's reconnects never send it). */
-function startsOver(frame: ParsedFrame): boolean {
-  return frame.items.some((item) =>
-    "type" in item && item.type === "watch" && item.data.varId === 1
-  );
-}
-
-/** Frames per second one connection may send, unless configured otherwise. */
-export const DEFAULT_MAX_FRAMES_PER_SECOND = 1000;
-
-/**
- * How many frames' worth of text (in `--max-frame-bytes`) one connection may have waiting to be
- * handled; a frame beyond is dropped with `limit`.
- */
-export const WAITING_FRAMES = 4;
 
 /** Counts of what the manager refused or shed, for `/healthz` and tests. */
 export interface ManagerStats {
@@ -266,7 +205,7 @@ export class SessionManager {
     this.#entries.delete(sid);
     this.#idle.delete(sid);
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
-    this.#closeAll(entry, "Session moved to another instance");
+    entry.connections.closeAll("Session moved to another instance");
     entry.ready.then((session) => session.shutdown());
   }
 
@@ -308,82 +247,7 @@ export class SessionManager {
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
     entry.expiry = undefined;
     this.#idle.delete(sid);
-    const connection = this.#makeConnection(entry, sink);
-    this.#connections++;
-    if (!entry.connection) {
-      this.#goLive(entry, connection);
-      return connection;
-    }
-    // Another window holds the session: this one takes it over only when its first frame
-    // starts over (`watch 1`), so a reconnecting ui-engine tab cannot take it back.
-    if (entry.waiting.size >= MAX_WAITING) {
-      this.#refuse(entry, connection);
-    } else {
-      entry.waiting.add(connection);
-    }
-    return connection;
-  }
-
-  /** Makes a connection the session's live one; it continues with kept variables, if any. */
-  #goLive(entry: Entry, connection: LiveConnection): void {
-    entry.waiting.delete(connection);
-    entry.connection = connection;
-    connection.live = true;
-    const log = entry.session?.log ?? this.#options.log;
-    if (entry.kept !== undefined) {
-      clearTimeout(entry.kept);
-      entry.kept = undefined;
-      connection.resumed = true;
-      entry.ready.then((session) => session.connectionResumed());
-    }
-    log.info(connection.resumed ? "Reconnected" : "Connected");
-    if (entry.session) connection.attach(entry.session);
-    else entry.ready.then((session) => connection.attach(session));
-  }
-
-  /** A waiting connection started over: it takes the session from the live one (4000). */
-  #takeOver(entry: Entry, connection: LiveConnection): void {
-    const previous = entry.connection;
-    if (previous) {
-      this.#detach(entry, previous, false);
-      try {
-        previous.sink.close(TAKEN_OVER, "Session taken over by a newer connection");
-      } catch (error) {
-        this.#options.log.debug(`Closing a taken-over socket failed: ${error}`);
-      }
-    }
-    this.#goLive(entry, connection);
-    (entry.session?.log ?? this.#options.log).info("Connection taken over");
-  }
-
-  /** Closes a connection that may not have the session (another window holds it). */
-  #refuse(entry: Entry, connection: LiveConnection): void {
-    entry.waiting.delete(connection);
-    connection.active = false;
-    connection.batcher.close();
-    this.#connections--;
-    (entry.session?.log ?? this.#options.log).info("Connection refused: open in another window");
-    try {
-      connection.sink.close(OPEN_ELSEWHERE, "Session is open in another window");
-    } catch {
-      // The socket is already gone.
-    }
-  }
-
-  /** Closes the live and the waiting connections of a session (1012) and drops kept ones. */
-  #closeAll(entry: Entry, reason: string): void {
-    if (entry.kept !== undefined) clearTimeout(entry.kept);
-    entry.kept = undefined;
-    for (const connection of [...entry.waiting, ...(entry.connection ? [entry.connection] : [])]) {
-      if (connection.live) connection.batcher.flush();
-      entry.waiting.delete(connection);
-      this.#detach(entry, connection, false);
-      try {
-        connection.sink.close(SERVICE_RESTART, reason);
-      } catch {
-        // The socket is already gone.
-      }
-    }
+    return entry.connections.open(sink);
   }
 
   /** Drops the longest idle session (saved first, when there is a store); false if none. */
@@ -402,7 +266,7 @@ export class SessionManager {
     this.#entries.delete(entry.sid);
     this.#idle.delete(entry.sid);
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
-    this.#closeAll(entry, ended ? "Session expired" : "Session evicted");
+    entry.connections.closeAll(ended ? "Session expired" : "Session evicted");
     const persistence = this.#options.persistence;
     const saved = !ended && persistence ? persistence.save(entry.sid) : Promise.resolve();
     saved.catch(() => {}).finally(() => {
@@ -418,10 +282,18 @@ export class SessionManager {
       sid,
       session: undefined,
       ready: Promise.resolve() as unknown as Promise<LuaSession>,
-      connection: undefined,
       expiry: undefined,
-      waiting: new Set(),
-      kept: undefined,
+      connections: new SessionConnections({
+        session: () => entry.session,
+        ready: () => entry.ready,
+        log: this.#options.log,
+        counted: (delta) => this.#connections += delta,
+        tooSlow: () => this.#stats.slowReadersClosed++,
+        idle: () => {
+          this.#scheduleExpiry(entry);
+          this.#options.persistence?.save(entry.sid);
+        },
+      }, this.#options),
     };
     if (!persistence) {
       const session = this.#createSession(undefined);
@@ -491,163 +363,12 @@ export class SessionManager {
     return session;
   }
 
-  #makeConnection(entry: Entry, sink: ConnectionSink): LiveConnection {
-    const log = () => entry.session?.log ?? this.#options.log;
-    const maxUnsent = this.#options.maxUnsentBytes ?? DEFAULT_CONFIG.maxUnsentBytes;
-    const batcher = createBatcher({
-      send: (frame) => {
-        try {
-          sink.send(frame);
-        } catch (error) {
-          log().debug(`Send failed: ${error}`);
-        }
-        const unsent = sink.bufferedAmount?.() ?? 0;
-        if (unsent > maxUnsent && connection.active) this.#tooSlow(entry, connection, unsent);
-      },
-      delayMs: this.#options.flushDelayMs ?? 10,
-      maxFrameBytes: this.#options.maxFlushBytes ?? DEFAULT_CONFIG.maxFlushBytes,
-    });
-    const limits = this.#options;
-    const rate = createRateLimit(limits.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND);
-    const maxWaiting = WAITING_FRAMES * limits.maxFrameBytes;
-    let waiting = 0;
-    const connection: LiveConnection = {
-      get session(): LuaSession {
-        if (!entry.session) throw new Error("Session is still being restored");
-        return entry.session;
-      },
-      ready: entry.ready,
-      sink,
-      batcher,
-      active: true,
-      live: false,
-      first: true,
-      resumed: false,
-      attach: (session) => {
-        if (!connection.active) return;
-        session.attach((out, immediate) => {
-          reportLuaErrors(session.log, out, this.#options.dev ?? false);
-          if (connection.active) batcher.add(out, immediate);
-        });
-      },
-      receive: async (text) => {
-        if (!connection.active) return;
-        // Frames arrive faster than a session may handle them: what waits is bounded, so a
-        // client cannot queue up memory (each parsed frame can be several times its text).
-        if (waiting + text.length > maxWaiting) {
-          const failure = newFailure(
-            "limit",
-            `This connection's earlier frames are still being handled (${waiting} bytes); ` +
-              "this frame was dropped",
-          );
-          batcher.add(errorOutgoing(failure), true);
-          return;
-        }
-        waiting += text.length;
-        const session = entry.session ?? await entry.ready;
-        try {
-          if (!rate()) {
-            throw new FailureError("limit", "Too many frames per second; this frame was dropped");
-          }
-          const frame = parseFrame(text, limits);
-          if (connection.first && connection.active) {
-            connection.first = false;
-            const over = startsOver(frame);
-            const tookOver = over && !connection.live;
-            if (tookOver) this.#takeOver(entry, connection);
-            else if (!connection.live && entry.connection) return this.#refuse(entry, connection);
-            else if (!connection.live) this.#goLive(entry, connection);
-            // A page starting over re-creates what it needs: the variables of the connection
-            // before (taken over, or kept after a drop) go, before this frame runs.
-            if (tookOver || (over && connection.resumed)) await session.connectionClosed();
-          }
-          if (!connection.active) return;
-          await session.handleFrame(frame);
-        } catch (error) {
-          if (!connection.active) return;
-          if (error instanceof FailureError) {
-            session.log.debug(`Frame refused (${error.code}): ${error.message}`);
-            batcher.add(errorOutgoing(error.failure), true);
-          } else {
-            session.log.error(`Frame failed: ${(error as Error)?.stack ?? error}`);
-            const failure = newFailure("bad-message", "The server could not handle this frame");
-            batcher.add(errorOutgoing(failure), true);
-          }
-        } finally {
-          waiting -= text.length;
-        }
-      },
-      closed: () => {
-        if (!connection.active) return;
-        if (!connection.live) return this.#refuseQuietly(entry, connection);
-        // Keep the variables for a reconnect that continues (ui-engine's frontend re-creates
-        // nothing), unless another window waits for the session.
-        this.#detach(entry, connection, entry.waiting.size === 0);
-        if (entry.connection !== undefined) return;
-        this.#scheduleExpiry(entry);
-        this.#options.persistence?.save(entry.sid);
-      },
-    };
-    return connection;
-  }
-
-  /**
-   * A reader too slow for its output: the connection is closed and its queued output dropped;
-   * the session stays for a reconnect.
-   */
-  #tooSlow(entry: Entry, connection: LiveConnection, unsent: number): void {
-    this.#stats.slowReadersClosed++;
-    (entry.session?.log ?? this.#options.log).warn(
-      `Connection closed: ${unsent} bytes unsent, the limit is ${
-        this.#options.maxUnsentBytes ?? DEFAULT_CONFIG.maxUnsentBytes
-      }`,
-    );
-    connection.closed();
-    try {
-      connection.sink.close(TOO_SLOW, "Too much unsent output; reconnect later");
-    } catch {
-      // The socket is already gone.
-    }
-  }
-
-  /** A waiting connection's transport closed. */
-  #refuseQuietly(entry: Entry, connection: LiveConnection): void {
-    entry.waiting.delete(connection);
-    connection.active = false;
-    connection.batcher.close();
-    this.#connections--;
-  }
-
-  #detach(entry: Entry, connection: LiveConnection, keep: boolean): void {
-    if (!connection.active) return;
-    connection.active = false;
-    connection.batcher.close();
-    this.#connections--;
-    entry.waiting.delete(connection);
-    if (entry.connection !== connection) return;
-    entry.connection = undefined;
-    const grace = this.#options.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS;
-    if (keep && grace > 0) {
-      entry.ready.then((session) => session.log.info("Connection closed; variables kept"));
-      entry.kept = setTimeout(() => {
-        entry.kept = undefined;
-        entry.ready.then((session) => session.connectionClosed());
-      }, grace);
-      return;
-    }
-    // Queued behind any frame still running, so the frame sees the variables it expects.
-    entry.ready.then((session) => {
-      session.connectionClosed();
-      session.log.info("Connection closed");
-    });
-  }
-
   #scheduleExpiry(entry: Entry): void {
     this.#idle.delete(entry.sid);
     this.#idle.set(entry.sid, entry);
     if (this.#options.sessionTimeoutMs === 0) return; // 0 is forever, as in ui-engine
     entry.expiry = setTimeout(() => {
-      if (entry.connection || this.#entries.get(entry.sid) !== entry) return;
+      if (entry.connections.connected || this.#entries.get(entry.sid) !== entry) return;
       this.#drop(entry, true);
       entry.ready.then((session) => session.log.info("Session expired"));
     }, this.#options.sessionTimeoutMs);
@@ -658,7 +379,7 @@ export class SessionManager {
     this.#closing = true;
     for (const entry of this.#entries.values()) {
       if (entry.expiry !== undefined) clearTimeout(entry.expiry);
-      this.#closeAll(entry, "Server restarting");
+      entry.connections.closeAll("Server restarting");
       entry.ready.then((session) => session.shutdown());
     }
     this.#entries.clear();

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { Connection, ConnectionSink, SessionManager } from "../session/manager.ts";
+import type { Connection, ConnectionSink } from "../session/connection.ts";
+import type { SessionManager } from "../session/manager.ts";
 import { FailureError } from "../failure.ts";
 import { errorFrame } from "../protocol/outgoing.ts";
 import { TRY_AGAIN_LATER } from "../server/websocket.ts";

@@ -7,7 +7,7 @@
  * re-creates nothing. The delays are scaled down here; their order is what matters.
  */
 import assert from "node:assert/strict";
-import { OPEN_ELSEWHERE, TAKEN_OVER } from "../../src/session/manager.ts";
+import { OPEN_ELSEWHERE, TAKEN_OVER } from "../../src/session/session_connections.ts";
 import { defaultBrowser, openWebSocket, type Received } from "../support/ws_client.ts";
 import { withHarness } from "./helpers.ts";
 

@@ -5,16 +5,18 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../../src/log.ts";
 import { FailureError } from "../../src/failure.ts";
+import type { ConnectionSink } from "../../src/session/connection.ts";
 import {
-  type ConnectionSink,
   type ManagerOptions,
   newSid,
-  OPEN_ELSEWHERE,
-  SERVICE_RESTART,
   SessionManager,
   SID_PATTERN,
-  TAKEN_OVER,
 } from "../../src/session/manager.ts";
+import {
+  OPEN_ELSEWHERE,
+  SERVICE_RESTART,
+  TAKEN_OVER,
+} from "../../src/session/session_connections.ts";
 import type { Site } from "../../src/site/site.ts";
 import { ViewdefStore } from "../../src/viewdefs/store.ts";
 
