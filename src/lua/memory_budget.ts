@@ -25,7 +25,8 @@
 import ltable from "fengari/src/ltable.js";
 import lobject from "fengari/src/lobject.js";
 import { lua, type LuaState, toLua } from "./fengari.ts";
-import { type LuaVm, noteNativeError } from "./vm.ts";
+import { noteNativeError } from "./lua_errors.ts";
+import type { LuaVm } from "./vm.ts";
 
 /** Options of {@link installMemoryBudget}. */
 export interface MemoryBudgetOptions {

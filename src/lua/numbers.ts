@@ -23,7 +23,8 @@
 import lobjectModule from "fengari/src/lobject.js";
 import { lauxlib, lua, type LuaApi, lualib, type LuaState, toLua } from "./fengari.ts";
 import { createLogger } from "../log.ts";
-import { guard, type LuaVm } from "./vm.ts";
+import { guard } from "./lua_errors.ts";
+import type { LuaVm } from "./vm.ts";
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;

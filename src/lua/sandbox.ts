@@ -20,7 +20,8 @@ import { capStringOperands } from "./fengari_internals.ts";
 import { installLua51Names } from "./lua51.ts";
 import { installNumberFunctions, useExactNumbers } from "./numbers.ts";
 import { installPatternFunctions } from "./patterns.ts";
-import { guard, type LuaVm, noteNativeError } from "./vm.ts";
+import { guard, noteNativeError } from "./lua_errors.ts";
+import type { LuaVm } from "./vm.ts";
 
 /** Options of {@link openSandbox}. */
 export interface SandboxOptions {
