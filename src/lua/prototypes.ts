@@ -10,7 +10,7 @@
  * @module
  */
 import { lua, toLua } from "./fengari.ts";
-import { guard } from "./lua_errors.ts";
+import { guard } from "./guard.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
 /** What the app model needs from its session. */

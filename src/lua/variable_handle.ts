@@ -5,7 +5,7 @@
  * @module
  */
 import { fromLua, lauxlib, lua, type LuaCFunction, toLua } from "./fengari.ts";
-import { guard } from "./lua_errors.ts";
+import { guard } from "./guard.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 import type { Variable } from "../variables/variable.ts";
 

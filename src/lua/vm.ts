@@ -1,7 +1,7 @@
 /**
  * One session's Lua virtual machine: the fengari state, protected calls and marshalling between
  * Lua values and JavaScript. The instruction budget is `entry_budget.ts`, the crossing of errors
- * `lua_errors.ts`.
+ * `guard.ts`.
  *
  * Tables, functions, userdata and threads cross into JavaScript as {@link LuaObject}s: one per Lua
  * object, found again through a `WeakMap`, with a per-VM id that is never reused.
@@ -20,8 +20,9 @@ import {
   toLua,
 } from "./fengari.ts";
 import { EntryBudget } from "./entry_budget.ts";
-import { catchNativeErrors, errorMessage, guard, insertTraceback } from "./lua_errors.ts";
-import { pushCompiled, rawString, type RawValue, rememberCompiled } from "./fengari_internals.ts";
+import { catchNativeErrors, errorMessage, guard, insertTraceback } from "./guard.ts";
+import { rawString, type RawValue } from "./fengari_internals/raw_reads.ts";
+import { pushCompiled, rememberCompiled } from "./fengari_internals/shared_chunks.ts";
 
 /** A Lua value seen from JavaScript. Numbers lose the integer/float distinction. */
 export type LuaValue = null | boolean | number | string | LuaObject;
@@ -37,7 +38,7 @@ export interface LuaObject {
   readonly id: number;
   /** Pushes the object onto a stack of this VM. */
   readonly push: LuaProxy;
-  /** fengari's own object behind the value (opaque), for the fast reads of `fengari_internals.ts`. */
+  /** fengari's own object behind the value (opaque), for `fengari_internals/raw_reads.ts`. */
   readonly raw: object;
 }
 
@@ -237,8 +238,8 @@ export class LuaVm {
   }
 
   /**
-   * Reads a value cell from `fengari_internals.ts` as {@link read} would; `undefined` for an object this VM has
-   * not seen yet (the caller then reads it through the API, which registers it).
+   * Reads a value cell from `fengari_internals/raw_reads.ts` as {@link read} would; `undefined`
+   * for an object this VM has not seen yet (the caller then reads it through the API, which registers it).
    */
   fromRaw(cell: RawValue): LuaValue | undefined {
     switch (cell.type & 0x0f) {
@@ -336,7 +337,7 @@ export class LuaVm {
 
   /** Compiles text (never binary chunks) and pushes the function, or returns the syntax error. */
   loadText(code: string, chunkName: string, L: LuaState = this.L): Failure | null {
-    // The same text under the same name is compiled once per process (see fengari_internals.ts).
+    // The same text under the same name is compiled once per process (see fengari_internals/).
     if (pushCompiled(L, code, chunkName)) return null;
     const bytes = toLua(code);
     const status = lauxlib.luaL_loadbufferx(L, bytes, bytes.length, toLua(chunkName), toLua("t"));

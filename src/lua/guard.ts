@@ -21,7 +21,7 @@ import {
  *
  * @example
  * ```ts
- * import { guard } from "./lua_errors.ts";
+ * import { guard } from "./guard.ts";
  * const fn = guard(() => { throw new Error("Boom"); }); // raises "Boom" in Lua
  * ```
  */
@@ -66,7 +66,7 @@ function describeErrorObject(L: LuaState): string {
  *
  * @example
  * ```ts
- * import { catchNativeErrors } from "./lua_errors.ts";
+ * import { catchNativeErrors } from "./guard.ts";
  * import { lauxlib } from "./fengari.ts";
  * catchNativeErrors(lauxlib.luaL_newstate());
  * ```
@@ -81,7 +81,7 @@ export function catchNativeErrors(L: LuaState): void {
  *
  * @example
  * ```ts
- * import { insertTraceback } from "./lua_errors.ts";
+ * import { insertTraceback } from "./guard.ts";
  * import { lauxlib, lua } from "./fengari.ts";
  * const L = lauxlib.luaL_newstate();
  * lua.lua_pushnil(L);
@@ -100,7 +100,7 @@ export function insertTraceback(L: LuaState, nargs: number): number {
  *
  * @example
  * ```ts
- * import { errorMessage } from "./lua_errors.ts";
+ * import { errorMessage } from "./guard.ts";
  * import { lauxlib, lua, toLua } from "./fengari.ts";
  * const L = lauxlib.luaL_newstate();
  * lua.lua_pushstring(L, toLua("Boom"));
@@ -119,7 +119,7 @@ export function errorMessage(L: LuaState): string {
  *
  * @example
  * ```ts
- * import { noteNativeError } from "./lua_errors.ts";
+ * import { noteNativeError } from "./guard.ts";
  * noteNativeError("string too large");
  * ```
  */
