@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { ConfigError, parseConfig } from "./src/config.ts";
+import { ConfigError } from "./src/config.ts";
+import { parseConfig } from "./src/config_parse.ts";
 import { helpText } from "./src/help_text.ts";
 import { handleSignals } from "./src/server/signals.ts";
 import { VERSION } from "./src/server/server_core.ts";

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { ConfigError, parseConfig } from "../src/config.ts";
+import { ConfigError } from "../src/config.ts";
+import { parseConfig } from "../src/config_parse.ts";
 import { startServer } from "../src/server/start.ts";
 import { memoryAfterGc } from "./stats.ts";
 

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { CONFIG_OPTIONS, DEFAULT_CONFIG, type OptionSpec } from "./config.ts";
+import { DEFAULT_CONFIG } from "./config.ts";
+import { CONFIG_OPTIONS, type OptionSpec } from "./config_options.ts";
 import { formatDuration } from "./duration.ts";
 import { UI_ENGINE_FLAGS } from "./ui_engine_cli.ts";
 

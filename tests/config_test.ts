@@ -1,17 +1,17 @@
 /**
- * Tests for src/config.ts: flags and environment variables into a validated configuration.
+ * Tests for src/config.ts, config_options.ts, config_parse.ts and config_values.ts: flags and environment variables into a validated configuration.
  */
 import assert from "node:assert/strict";
 import {
   type Config,
-  CONFIG_OPTIONS,
   ConfigError,
   DEFAULT_CONFIG,
   type EnvReader,
   LOG_LEVELS,
-  parseConfig,
-  parseDuration,
 } from "../src/config.ts";
+import { CONFIG_OPTIONS } from "../src/config_options.ts";
+import { parseConfig } from "../src/config_parse.ts";
+import { parseDuration } from "../src/config_values.ts";
 import { helpText } from "../src/help_text.ts";
 import { formatDuration, parseGoDuration } from "../src/duration.ts";
 import { closest, editDistance } from "../src/suggest.ts";

@@ -12,7 +12,8 @@
 import { fromLua, lauxlib, lua, type LuaCFunction, type LuaState, toLua } from "./fengari.ts";
 import { luaToJsonText, pushJson } from "./json.ts";
 import { normalizePageUrl, setSessionUrl } from "./session_url.ts";
-import { guard, type LuaObject, type LuaValue, type LuaVm } from "./vm.ts";
+import { guard } from "./guard.ts";
+import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
 /** Log levels Lua may name. */
 export type LuaLogLevel = "error" | "warn" | "info" | "debug";

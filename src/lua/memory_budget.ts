@@ -1,13 +1,8 @@
 /**
  * A memory budget per Lua VM, for fengari, which has no allocator hook.
  *
- * fengari's modules call each other through their `module.exports` objects for the operations
- * that grow a session's memory, so wrapping those exports sees every growth:
- *
- * - `ltable.luaH_new` (every table), `ltable.luaH_setfrom` / `luaH_setint` (a new key: the
- *   table's `Map` grows; detected by its size);
- * - `lobject.setsvalue2s` (the result of `..`) and `lobject.pushsvalue2s` (every string a library
- *   function or the API pushes).
+ Every table, new table key and string fengari makes is charged, through the hooks of
+ * `fengari_internals/allocations.ts` (which knows where fengari allocates).
  *
  * Charges are estimates, and they count allocation, not what stays alive. Like a collector's
  * debt they only decide when to look: once the charges since the last look pass the headroom
@@ -18,14 +13,23 @@
  *
  * `..` allocates its whole result before anything above sees it, and one instruction may join up
  * to 255 operands of 16 MiB; {@link installMemoryBudget} therefore also checks a concatenation's
- * total before it is made, from the instruction being run, whenever one operand is large.
+ * total before it is made, from the instruction being run, whenever one operand is large
+ * (`fengari_internals/operands.ts`). When fengari's layout does not match, an error is logged
+ * and the VM runs without a budget.
  *
  * @module
  */
-import ltable from "fengari/src/ltable.js";
-import lobject from "fengari/src/lobject.js";
+import { createLogger } from "../log.ts";
 import { lua, type LuaState, toLua } from "./fengari.ts";
-import { type LuaVm, noteNativeError } from "./vm.ts";
+import {
+  hookAllocations,
+  reachableObjects,
+  runsProtected,
+  stateGlobal,
+} from "./fengari_internals/allocations.ts";
+import { concatTotal, watchLargeOperands } from "./fengari_internals/operands.ts";
+import { noteNativeError } from "./guard.ts";
+import type { LuaVm } from "./vm.ts";
 
 /** Options of {@link installMemoryBudget}. */
 export interface MemoryBudgetOptions {
@@ -77,7 +81,6 @@ export const OBJECT_BYTES = {
 
 /** Operand size from which a `..` is checked before it runs. */
 const LARGE_OPERAND = 256 * 1024;
-const OP_CONCAT = 29;
 
 interface Meter extends MemoryMeter {
   maxBytes: number;
@@ -140,7 +143,7 @@ export function installMemoryBudget(
       return meter.liveBytes;
     },
   };
-  (globalOf(vm.L) as Tagged)[METER] = meter;
+  (stateGlobal(vm.L) as Tagged)[METER] = meter;
   meters.push(new WeakRef(meter));
   meter.settle();
   vm.setMemoryCheck(() => meter.exceeded);
@@ -204,14 +207,10 @@ export function trackCoroutines(vm: LuaVm): void {
  * ```
  */
 export function trackThread(L: LuaState, thread: LuaState): void {
-  const meter = (globalOf(L) as Tagged)[METER];
+  const meter = (stateGlobal(L) as Tagged)[METER];
   if (!meter) return;
   if (meter.threads.length > 64) meter.threads = meter.threads.filter((ref) => ref.deref());
   meter.threads.push(new WeakRef(thread));
-}
-
-function globalOf(L: LuaState): object {
-  return (L as unknown as { l_G: object }).l_G;
 }
 
 /**
@@ -221,7 +220,7 @@ function globalOf(L: LuaState): object {
  */
 function raise(meter: Meter, L: LuaState | undefined): void {
   meter.exceeded = true;
-  if (!(L as unknown as { errorJmp: unknown } | undefined)?.errorJmp) return;
+  if (!runsProtected(L)) return;
   noteNativeError(MEMORY_MESSAGE);
   throw new RangeError(MEMORY_MESSAGE);
 }
@@ -241,81 +240,34 @@ let patched = false;
 function patchFengari(): void {
   if (patched) return;
   patched = true;
-  const tables = ltable as Record<string, (...args: never[]) => unknown>;
-  const objects = lobject as Record<string, (...args: never[]) => unknown>;
-  const luaHNew = tables.luaH_new as (L: LuaState) => Tagged;
-  tables.luaH_new = ((L: LuaState) => {
-    const table = luaHNew(L);
-    const meter = (globalOf(L) as Tagged)[METER];
-    if (meter) {
-      table[METER] = meter;
-      charge(meter, OBJECT_BYTES.table, L);
-    }
-    return table;
-  }) as never;
-  const setFrom = tables.luaH_setfrom as (L: LuaState, t: RawTable, k: unknown, v: unknown) => void;
-  tables.luaH_setfrom = ((L: LuaState, t: RawTable, k: unknown, v: unknown) => {
-    const before = t.strong.size;
-    setFrom(L, t, k, v);
-    const meter = t[METER];
-    if (meter && t.strong.size > before) charge(meter, OBJECT_BYTES.entry, L);
-  }) as never;
-  const setInt = tables.luaH_setint as (t: RawTable, k: number, v: unknown) => void;
-  tables.luaH_setint = ((t: RawTable, k: number, v: unknown) => {
-    const before = t.strong.size;
-    setInt(t, k, v);
-    const meter = t[METER];
-    if (meter && t.strong.size > before) charge(meter, OBJECT_BYTES.entry);
-  }) as never;
-  for (const name of ["setsvalue2s", "pushsvalue2s"] as const) {
-    const original = objects[name] as (L: LuaState, a: unknown, ts?: RawString) => void;
-    objects[name] = ((L: LuaState, a: unknown, ts?: RawString) => {
-      original(L, a, ts);
-      const meter = (globalOf(L) as Tagged)[METER];
-      const text = (ts ?? a) as RawString;
-      if (meter) charge(meter, OBJECT_BYTES.string + text.realstring.length, L);
-    }) as never;
+  const hooked = hookAllocations({
+    table(L, table) {
+      const meter = (stateGlobal(L) as Tagged)[METER];
+      if (meter) {
+        (table as Tagged)[METER] = meter;
+        charge(meter, OBJECT_BYTES.table, L);
+      }
+    },
+    entry(table, L) {
+      const meter = (table as Tagged)[METER];
+      if (meter) charge(meter, OBJECT_BYTES.entry, L);
+    },
+    string(L, bytes) {
+      const meter = (stateGlobal(L) as Tagged)[METER];
+      if (meter) charge(meter, OBJECT_BYTES.string + bytes, L);
+    },
+  });
+  // The value cell's `vslen` measures each operand of `..` before the result is allocated. For
+  // a large operand, the thread running that `..` over that very cell gives the operands' total.
+  const watched = hooked && watchLargeOperands(LARGE_OPERAND, checkConcat);
+  if (!watched) {
+    createLogger({ level: "error" }).error(
+      "The memory budget is off (fengari internals changed): sessions may use any memory",
+    );
   }
-  patchConcatCheck();
 }
 
-interface RawTable extends Tagged {
-  strong: Map<unknown, { key: RawCell; value: RawCell }>;
-  metatable: RawTable | null;
-}
-interface RawCell {
-  type: number;
-  value: unknown;
-}
-interface RawString {
-  realstring: Uint8Array;
-}
-interface RawCallInfo {
-  l_base: number;
-  l_code: { opcode: number; B: number; C: number }[] | null;
-  l_savedpc: number;
-}
-interface RawThread {
-  stack: (RawCell | undefined)[];
-  top: number;
-  ci: RawCallInfo | null;
-  l_G: { l_registry: RawCell; mt: (RawTable | null)[]; mainthread: RawThread };
-}
-
-// The value cell's `vslen` measures each operand of `..` before the result is allocated. For a
-// large operand, the thread running an OP_CONCAT over that very cell gives the operands' total.
-function patchConcatCheck(): void {
-  const cell = new lobject.TValue(lua.LUA_TNIL, null);
-  const proto = Object.getPrototypeOf(cell) as { vslen: (this: RawCell) => number };
-  const vslen = proto.vslen;
-  proto.vslen = function (this: RawCell) {
-    const length = vslen.call(this);
-    if (length >= LARGE_OPERAND) checkConcat(this);
-    return length;
-  };
-}
-
-function checkConcat(operand: RawCell): void {
+function checkConcat(operand: object): void {
   for (let i = meters.length - 1; i >= 0; i--) {
     const meter = meters[i]?.deref();
     if (!meter) {
@@ -323,7 +275,7 @@ function checkConcat(operand: RawCell): void {
       continue;
     }
     for (const thread of [meter.L, ...meter.threads.map((ref) => ref.deref())]) {
-      const total = thread ? concatTotal(thread as unknown as RawThread, operand) : undefined;
+      const total = thread ? concatTotal(thread, operand) : undefined;
       if (total === undefined) continue;
       // The result is charged once made; refusing it here keeps it from being made at all.
       if (meter.liveBytes + total > meter.maxBytes) {
@@ -334,25 +286,6 @@ function checkConcat(operand: RawCell): void {
       return;
     }
   }
-}
-
-function concatTotal(thread: RawThread, operand: RawCell): number | undefined {
-  const ci = thread.ci;
-  if (!ci?.l_code) return undefined;
-  const instruction = ci.l_code[ci.l_savedpc - 1];
-  if (instruction?.opcode !== OP_CONCAT) return undefined;
-  const first = ci.l_base + instruction.B;
-  const last = ci.l_base + instruction.C;
-  let found = false;
-  let total = 0;
-  for (let i = first; i <= last; i++) {
-    const cell = thread.stack[i];
-    if (cell === operand) found = true;
-    if (cell && (cell.type & 0x0f) === lua.LUA_TSTRING) {
-      total += (cell.value as RawString).realstring.length;
-    } else total += 24;
-  }
-  return found ? total : undefined;
 }
 
 /**
@@ -372,54 +305,7 @@ export function measureLuaHeap(L: LuaState): number {
 
 function walk(meter: Meter): number {
   const started = performance.now();
-  const g = (meter.L as unknown as RawThread).l_G;
-  const seen = new Set<unknown>();
-  const pending: unknown[] = [g.l_registry.value, g.mainthread, ...g.mt];
-  let bytes = 0;
-  const visitCell = (cell: RawCell | undefined) => {
-    if (!cell) return;
-    const kind = cell.type & 0x0f;
-    if (kind === lua.LUA_TSTRING) {
-      const ts = cell.value as RawString;
-      if (!seen.has(ts)) {
-        seen.add(ts);
-        bytes += OBJECT_BYTES.string + ts.realstring.length;
-      }
-    } else if (kind >= lua.LUA_TTABLE && kind <= lua.LUA_TTHREAD) pending.push(cell.value);
-  };
-  while (pending.length > 0) {
-    const object = pending.pop() as Record<string, unknown> | null | undefined;
-    if (!object || typeof object !== "object" || seen.has(object)) continue;
-    seen.add(object);
-    if (object.strong instanceof Map) {
-      const table = object as unknown as RawTable;
-      bytes += OBJECT_BYTES.table + table.strong.size * OBJECT_BYTES.entry;
-      for (const entry of table.strong.values()) {
-        visitCell(entry.key);
-        visitCell(entry.value);
-      }
-      pending.push(table.metatable);
-    } else if (Array.isArray(object.upvals)) { // Lua closure
-      bytes += OBJECT_BYTES.closure + object.upvals.length * OBJECT_BYTES.upvalue;
-      for (const upvalue of object.upvals as RawCell[]) visitCell(upvalue);
-      pending.push(object.p);
-    } else if (Array.isArray(object.upvalue)) { // JavaScript closure
-      bytes += OBJECT_BYTES.closure + object.upvalue.length * OBJECT_BYTES.slot;
-      for (const upvalue of object.upvalue as RawCell[]) visitCell(upvalue);
-    } else if (Array.isArray(object.code)) { // prototype
-      bytes += (object.code as unknown[]).length * OBJECT_BYTES.instruction;
-      for (const constant of object.k as RawCell[]) visitCell(constant);
-      for (const nested of object.p as unknown[]) pending.push(nested);
-    } else if (Array.isArray(object.stack)) { // thread
-      const thread = object as unknown as RawThread;
-      bytes += thread.stack.length * OBJECT_BYTES.slot;
-      for (let i = 0; i < thread.top; i++) visitCell(thread.stack[i]);
-    } else if ("uservalue" in object) { // userdata
-      bytes += OBJECT_BYTES.closure;
-      visitCell(object.uservalue as RawCell);
-      pending.push(object.metatable);
-    }
-  }
+  const bytes = reachableObjects(meter.L, OBJECT_BYTES);
   if (meter.walks) {
     meter.walks.count++;
     meter.walks.ms += performance.now() - started;

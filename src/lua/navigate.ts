@@ -10,7 +10,7 @@
 import { lua, type LuaState, type LuaString, toLua } from "./fengari.ts";
 import type { Result } from "../failure.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
-import { rawField, type RawTable } from "./fengari_internals.ts";
+import { rawField, type RawTable } from "./fengari_internals/raw_reads.ts";
 import type { Segment } from "../variables/path.ts";
 
 /** The result of a read or a write: a value, or why it failed (a Lua error or `path-failure`). */

@@ -14,35 +14,20 @@
  *   behind `tostring`, `..`, `print` and error messages), an integral value counts as an
  *   integer, so it prints as `5` and `9007199254740992`; other values print as Lua's `%.14g`.
  *
- * Bitwise operators keep fengari's 32-bit integers (Lua 5.1 has none). Every access to fengari
- * internals lives here; a self-check at start undoes the change and logs an error when the
- * internals are not as expected, leaving fengari's own behaviour.
+ * Bitwise operators keep fengari's 32-bit integers (Lua 5.1 has none). fengari's internals are
+ * reached through `fengari_internals/number_cells.ts`; a self-check at start undoes the change
+ * and logs an error when the internals are not as expected, leaving fengari's own behaviour.
  *
  * @module
  */
-import lobjectModule from "fengari/src/lobject.js";
 import { lauxlib, lua, type LuaApi, lualib, type LuaState, toLua } from "./fengari.ts";
 import { createLogger } from "../log.ts";
-import { guard, type LuaVm } from "./vm.ts";
+import { patchNumberCells } from "./fengari_internals/number_cells.ts";
+import { guard } from "./guard.ts";
+import type { LuaVm } from "./vm.ts";
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
-
-interface Cell {
-  type: number;
-  value: unknown;
-}
-interface CellMethods {
-  ttisinteger(this: Cell): boolean;
-  ttisfloat(this: Cell): boolean;
-}
-type Formatter = (...args: unknown[]) => unknown;
-interface LObject {
-  TValue: { prototype: CellMethods };
-  luaO_tostring: Formatter;
-  luaO_pushvfstring: Formatter;
-  luaO_pushfstring: Formatter;
-}
 
 /**
  * Whether exact numbers are on, and why not when they are off.
@@ -89,69 +74,24 @@ export function useExactNumbers(): NumbersStatus {
 }
 
 function patch(): () => void {
-  const lobject = lobjectModule as unknown as Partial<LObject>;
-  const proto = lobject.TValue?.prototype;
-  for (const name of ["luaO_tostring", "luaO_pushvfstring", "luaO_pushfstring"] as const) {
-    if (typeof lobject[name] !== "function") throw new Error(`lobject.${name} is missing`);
-  }
-  if (typeof proto?.ttisinteger !== "function" || typeof proto.ttisfloat !== "function") {
-    throw new Error("TValue has no ttisinteger/ttisfloat");
-  }
-  const { intTag, floatTag } = numberTags();
-  const original = {
-    ttisinteger: proto.ttisinteger,
-    ttisfloat: proto.ttisfloat,
-    luaO_tostring: lobject.luaO_tostring as Formatter,
-    luaO_pushvfstring: lobject.luaO_pushvfstring as Formatter,
-    luaO_pushfstring: lobject.luaO_pushfstring as Formatter,
-  };
-  let formatting = 0;
-  proto.ttisinteger = function () {
-    if (formatting === 0) return false;
-    if (this.type === intTag) return true;
-    return this.type === floatTag && Number.isInteger(this.value);
-  };
-  proto.ttisfloat = function () {
-    return this.type === floatTag || (formatting === 0 && this.type === intTag);
-  };
-  const asText = (fn: Formatter): Formatter => (...args) => {
-    formatting++;
-    try {
-      return fn(...args);
-    } finally {
-      formatting--;
-    }
-  };
+  const undoCells = patchNumberCells({
+    isInteger: (cell, { intTag, floatTag }, formatting) => {
+      if (!formatting) return false;
+      if (cell.type === intTag) return true;
+      return cell.type === floatTag && Number.isInteger(cell.value);
+    },
+    isFloat: (cell, { intTag, floatTag }, formatting) =>
+      cell.type === floatTag || (!formatting && cell.type === intTag),
+  });
   // This server's own code asks "integer?" to find array keys: an integral number in 32 bits.
   const api = lua as { -readonly [K in keyof LuaApi]: LuaApi[K] };
   const isInteger = api.lua_isinteger;
   api.lua_isinteger = (L, idx) =>
     lua.lua_type(L, idx) === lua.LUA_TNUMBER && isInt32(lua.lua_tonumber(L, idx));
-  lobject.luaO_tostring = asText(original.luaO_tostring);
-  lobject.luaO_pushvfstring = asText(original.luaO_pushvfstring);
-  lobject.luaO_pushfstring = asText(original.luaO_pushfstring);
   return () => {
     api.lua_isinteger = isInteger;
-    proto.ttisinteger = original.ttisinteger;
-    proto.ttisfloat = original.ttisfloat;
-    lobject.luaO_tostring = original.luaO_tostring;
-    lobject.luaO_pushvfstring = original.luaO_pushvfstring;
-    lobject.luaO_pushfstring = original.luaO_pushfstring;
+    undoCells();
   };
-}
-
-/** The type tags fengari gives an integer and a float, read from a live state. */
-function numberTags(): { intTag: number; floatTag: number } {
-  const L = lauxlib.luaL_newstate();
-  const cells = (L as unknown as { stack: Cell[] }).stack;
-  lua.lua_pushinteger(L, 1);
-  lua.lua_pushnumber(L, 1.5);
-  const intTag = cells[1]?.type;
-  const floatTag = cells[2]?.type;
-  if (typeof intTag !== "number" || typeof floatTag !== "number" || intTag === floatTag) {
-    throw new Error("cannot read the number type tags");
-  }
-  return { intTag, floatTag };
 }
 
 const PROBE = `

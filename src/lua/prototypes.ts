@@ -10,7 +10,8 @@
  * @module
  */
 import { lua, toLua } from "./fengari.ts";
-import { guard, type LuaObject, type LuaValue, type LuaVm } from "./vm.ts";
+import { guard } from "./guard.ts";
+import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
 /** What the app model needs from its session. */
 export interface PrototypeHost {

@@ -16,11 +16,13 @@ import {
   type LuaState,
   toLua,
 } from "./fengari.ts";
-import { capStringOperands } from "./fengari_internals.ts";
+import { capStringOperands } from "./fengari_internals/operands.ts";
+import { reportInternals } from "./fengari_internals/self_check.ts";
 import { installLua51Names } from "./lua51.ts";
 import { installNumberFunctions, useExactNumbers } from "./numbers.ts";
 import { installPatternFunctions } from "./patterns.ts";
-import { guard, type LuaVm, noteNativeError } from "./vm.ts";
+import { guard, noteNativeError } from "./guard.ts";
+import type { LuaVm } from "./vm.ts";
 
 /** Options of {@link openSandbox}. */
 export interface SandboxOptions {
@@ -102,6 +104,7 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
     return 0;
   });
   capStringRep(vm, settings.maxStringBytes);
+  reportInternals();
   capStringOperands(MAX_STRING_OPERAND, noteNativeError);
   chargeTableFunctions(vm, settings.maxStringBytes);
   chargeByteFunctions(vm);

@@ -5,7 +5,8 @@
  * @module
  */
 import { fromLua, lauxlib, lua, type LuaCFunction, toLua } from "./fengari.ts";
-import { guard, type LuaObject, type LuaValue, type LuaVm } from "./vm.ts";
+import { guard } from "./guard.ts";
+import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 import type { Variable } from "../variables/variable.ts";
 
 /** What handles need from the session: its live variables by id. */

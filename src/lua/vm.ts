@@ -1,6 +1,7 @@
 /**
- * One session's Lua virtual machine: the fengari state, the instruction budget, protected calls and
- * marshalling between Lua values and JavaScript.
+ * One session's Lua virtual machine: the fengari state, protected calls and marshalling between
+ * Lua values and JavaScript. The instruction budget is `entry_budget.ts`, the crossing of errors
+ * `guard.ts`.
  *
  * Tables, functions, userdata and threads cross into JavaScript as {@link LuaObject}s: one per Lua
  * object, found again through a `WeakMap`, with a per-VM id that is never reused.
@@ -18,7 +19,10 @@ import {
   type LuaString,
   toLua,
 } from "./fengari.ts";
-import { pushCompiled, rawString, type RawValue, rememberCompiled } from "./fengari_internals.ts";
+import { EntryBudget } from "./entry_budget.ts";
+import { catchNativeErrors, errorMessage, guard, insertTraceback } from "./guard.ts";
+import { rawString, type RawValue } from "./fengari_internals/raw_reads.ts";
+import { pushCompiled, rememberCompiled } from "./fengari_internals/shared_chunks.ts";
 
 /** A Lua value seen from JavaScript. Numbers lose the integer/float distinction. */
 export type LuaValue = null | boolean | number | string | LuaObject;
@@ -34,7 +38,7 @@ export interface LuaObject {
   readonly id: number;
   /** Pushes the object onto a stack of this VM. */
   readonly push: LuaProxy;
-  /** fengari's own object behind the value (opaque), for the fast reads of `fengari_internals.ts`. */
+  /** fengari's own object behind the value (opaque), for `fengari_internals/raw_reads.ts`. */
   readonly raw: object;
 }
 
@@ -61,10 +65,6 @@ export const DEFAULT_VM_OPTIONS: LuaVmOptions = {
  */
 export type CallInterceptor = (nargs: number, nresults: number) => Failure | null | undefined;
 
-/** How often (in instructions) the budget hook runs; small enough to stop a loop promptly. */
-const HOOK_INTERVAL = 1000;
-const TIMEOUT_MESSAGE = "instruction budget exhausted";
-const MEMORY_MESSAGE = "memory budget exhausted";
 const INT_MIN = -0x80000000;
 const INT_MAX = 0x7fffffff;
 
@@ -94,34 +94,27 @@ const KIND_BY_TYPE = new Map<number, LuaObjectKind>([
 export class LuaVm {
   /** The main Lua thread. */
   readonly L: LuaState;
-  readonly #options: LuaVmOptions;
   readonly #objects = new WeakMap<object, LuaObject>();
   readonly #byId = new Map<number, WeakRef<LuaObject>>();
   readonly #idRegistry = new FinalizationRegistry<number>((id) => this.#byId.delete(id));
   /** Lua strings made from key byte arrays, so that a key is copied and hashed only once. */
   readonly #keys = new WeakMap<LuaString, LuaProxy>();
   #nextId = 1;
-  #steps = 0;
-  #timedOut = false;
-  #wallClockExpired = false;
-  #deadline = Infinity;
-  #inFrame = false;
   #closed = false;
   #interceptor: CallInterceptor | null = null;
-  #memoryExceeded: () => boolean = () => false;
-  #shouldYield: ((L: LuaState) => boolean) | null = null;
+  readonly #budget: EntryBudget;
 
   /** Creates a bare state (no libraries); see `openSandbox` for the session environment. */
   constructor(options: Partial<LuaVmOptions> = {}) {
-    this.#options = { ...DEFAULT_VM_OPTIONS, ...options };
+    this.#budget = new EntryBudget({ ...DEFAULT_VM_OPTIONS, ...options });
     this.L = lauxlib.luaL_newstate();
-    lua.lua_atnativeerror(this.L, nativeError);
-    lua.lua_sethook(this.L, this.#hook, lua.LUA_MASKCOUNT, HOOK_INTERVAL);
+    catchNativeErrors(this.L);
+    this.#budget.install(this.L);
   }
 
   /** True once the current entry has used up its instruction budget. */
   get timedOut(): boolean {
-    return this.#timedOut;
+    return this.#budget.timedOut;
   }
 
   /** True after {@link close}. */
@@ -135,8 +128,7 @@ export class LuaVm {
    * change detection after them share one budget.
    */
   beginEntry(): void {
-    if (this.#inFrame) return;
-    this.#reset();
+    this.#budget.beginEntry();
   }
 
   /**
@@ -144,37 +136,27 @@ export class LuaVm {
    * {@link endFrame}, however many entries the code in between begins.
    */
   beginFrame(): void {
-    this.#inFrame = false;
-    this.#reset();
-    this.#inFrame = true;
+    this.#budget.beginFrame();
   }
 
   /** Ends the frame begun by {@link beginFrame}. */
   endFrame(): void {
-    this.#inFrame = false;
-  }
-
-  #reset(): void {
-    this.#steps = 0;
-    this.#timedOut = false;
-    this.#wallClockExpired = false;
-    this.#deadline = performance.now() + this.#options.wallClockMs;
+    this.#budget.endFrame();
   }
 
   /** Instructions (and charged library work) used by the current entry or frame so far. */
   get steps(): number {
-    return this.#steps;
+    return this.#budget.steps;
   }
 
   /** True when the current entry or frame is past its wall-clock limit. */
   get pastDeadline(): boolean {
-    return performance.now() > this.#deadline;
+    return this.#budget.pastDeadline;
   }
 
   /** Stops the current entry as past its wall-clock limit (used between time slices). */
   expire(): void {
-    this.#timedOut = true;
-    this.#wallClockExpired = true;
+    this.#budget.expire();
   }
 
   /** Installs (or removes, with null) the interceptor of main-thread {@link pcall}s. */
@@ -199,7 +181,7 @@ export class LuaVm {
    * hook and the sandbox's pcall wrappers raise again, and {@link pcall} reports `lua-memory`.
    */
   setMemoryCheck(exceeded: () => boolean): void {
-    this.#memoryExceeded = exceeded;
+    this.#budget.memoryExceeded = exceeded;
   }
 
   /**
@@ -207,36 +189,12 @@ export class LuaVm {
    * coroutine when it answers true. The instruction budget still counts across the slices.
    */
   setYieldCheck(shouldYield: ((L: LuaState) => boolean) | null): void {
-    this.#shouldYield = shouldYield;
-  }
-
-  #hook = (L: LuaState): void => {
-    if (this.#memoryExceeded()) lauxlib.luaL_error(L, toLua(MEMORY_MESSAGE));
-    if (!this.#timedOut) {
-      this.#steps += HOOK_INTERVAL;
-      if (this.#steps <= this.#options.instructionBudget && !this.#checkDeadline()) {
-        if (this.#shouldYield && lua.lua_isyieldable(L) && this.#shouldYield(L)) {
-          lua.lua_yield(L, 0);
-        }
-        return;
-      }
-      this.#timedOut = true;
-    }
-    // Raised again at every interval once timed out, so a pcall cannot swallow it for good.
-    lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
-  };
-
-  /** True (and recorded) when the wall clock of the entry ran out. */
-  #checkDeadline(): boolean {
-    if (performance.now() <= this.#deadline) return false;
-    this.#wallClockExpired = true;
-    return true;
+    this.#budget.shouldYield = shouldYield;
   }
 
   /** Raises the timeout again if the budget is spent; used by the sandbox's pcall wrappers. */
   reraiseTimeout(L: LuaState): void {
-    if (this.#memoryExceeded()) lauxlib.luaL_error(L, toLua(MEMORY_MESSAGE));
-    if (this.#timedOut) lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
+    this.#budget.reraise(L);
   }
 
   /**
@@ -244,11 +202,7 @@ export class LuaVm {
    * the count hook never sees it; raises the timeout when the budget is spent.
    */
   charge(L: LuaState, instructions: number): void {
-    if (this.#timedOut) lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
-    this.#steps += instructions;
-    if (this.#steps <= this.#options.instructionBudget && !this.#checkDeadline()) return;
-    this.#timedOut = true;
-    lauxlib.luaL_error(L, toLua(TIMEOUT_MESSAGE));
+    this.#budget.charge(L, instructions);
   }
 
   /** Reads the value at a stack index. */
@@ -284,8 +238,8 @@ export class LuaVm {
   }
 
   /**
-   * Reads a value cell from `fengari_internals.ts` as {@link read} would; `undefined` for an object this VM has
-   * not seen yet (the caller then reads it through the API, which registers it).
+   * Reads a value cell from `fengari_internals/raw_reads.ts` as {@link read} would; `undefined`
+   * for an object this VM has not seen yet (the caller then reads it through the API, which registers it).
    */
   fromRaw(cell: RawValue): LuaValue | undefined {
     switch (cell.type & 0x0f) {
@@ -365,36 +319,25 @@ export class LuaVm {
       const intercepted = this.#interceptor(nargs, nresults);
       if (intercepted !== undefined) return intercepted;
     }
-    const base = lua.lua_gettop(L) - nargs;
-    lua.lua_pushcfunction(L, traceback);
-    lua.lua_insert(L, base);
+    const base = insertTraceback(L, nargs);
     const status = lua.lua_pcall(L, nargs, nresults, base);
     if (status === lua.LUA_OK) {
       lua.lua_remove(L, base);
       return null;
     }
-    const message = lua.lua_type(L, -1) === lua.LUA_TSTRING
-      ? fromLua(lua.lua_tolstring(L, -1) as LuaString)
-      : describeErrorObject(L);
+    const message = errorMessage(L);
     lua.lua_settop(L, base - 1);
     return this.failure(message);
   }
 
   /** The failure for an error raised in this entry: a spent budget wins over the message. */
   failure(message: string): Failure {
-    if (this.#memoryExceeded()) {
-      return { code: "lua-memory", description: "Lua code ran past its memory budget" };
-    }
-    if (this.#timedOut) {
-      const limit = this.#wallClockExpired ? "wall-clock limit" : "instruction budget";
-      return { code: "lua-timeout", description: `Lua code ran past its ${limit}` };
-    }
-    return { code: "lua-error", description: message };
+    return this.#budget.spent() ?? { code: "lua-error", description: message };
   }
 
   /** Compiles text (never binary chunks) and pushes the function, or returns the syntax error. */
   loadText(code: string, chunkName: string, L: LuaState = this.L): Failure | null {
-    // The same text under the same name is compiled once per process (see fengari_internals.ts).
+    // The same text under the same name is compiled once per process (see fengari_internals/).
     if (pushCompiled(L, code, chunkName)) return null;
     const bytes = toLua(code);
     const status = lauxlib.luaL_loadbufferx(L, bytes, bytes.length, toLua(chunkName), toLua("t"));
@@ -446,70 +389,3 @@ export class LuaVm {
     lua.lua_setglobal(this.L, toLua(name));
   }
 }
-
-/**
- * Wraps a JavaScript function for Lua so that a JavaScript exception becomes a Lua error instead of
- * escaping through the VM.
- *
- * @example
- * ```ts
- * import { guard } from "./vm.ts";
- * const fn = guard(() => { throw new Error("Boom"); }); // raises "Boom" in Lua
- * ```
- */
-export function guard(fn: LuaCFunction): LuaCFunction {
-  return (L) => {
-    try {
-      return fn(L);
-    } catch (error) {
-      // Lua's own errors are plain objects thrown by fengari's longjmp; let them through.
-      if (!(error instanceof Error)) throw error;
-      return lauxlib.luaL_error(L, toLua("%s"), toLua(error.message));
-    }
-  };
-}
-
-// A JavaScript exception thrown inside fengari itself (a failed allocation, the string cap)
-// becomes an ordinary Lua error with its message, instead of an unreadable error object.
-// fengari cannot always run this handler (it needs stack space the failing instruction may have
-// used up); the error value is then this function itself, and the message is taken from
-// `lastNativeError`.
-const nativeError: LuaCFunction = (L) => {
-  const error = lua.lua_touserdata(L, 1);
-  lastNativeError = undefined;
-  lua.lua_pushstring(L, toLua(error instanceof Error ? error.message : String(error)));
-  return 1;
-};
-
-let lastNativeError: string | undefined;
-
-function describeErrorObject(L: LuaState): string {
-  if (lua.lua_topointer(L, -1) === nativeError) {
-    const native = lastNativeError;
-    lastNativeError = undefined;
-    if (native !== undefined) return native;
-  }
-  return "error object is not a string";
-}
-
-/**
- * Records why fengari's own code is about to throw a JavaScript error (see `nativeError`), so
- * that the failure can be reported with that message.
- *
- * @example
- * ```ts
- * import { noteNativeError } from "./vm.ts";
- * noteNativeError("string too large");
- * ```
- */
-export function noteNativeError(message: string): void {
-  lastNativeError = message;
-}
-
-const traceback: LuaCFunction = (L) => {
-  const message = lua.lua_type(L, 1) === lua.LUA_TSTRING
-    ? lua.lua_tolstring(L, 1)
-    : lauxlib.luaL_tolstring(L, 1);
-  lauxlib.luaL_traceback(L, L, message, 1);
-  return 1;
-};

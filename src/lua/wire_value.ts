@@ -12,7 +12,12 @@ import { FailureError } from "../failure.ts";
 import { lua, type LuaString, toLua } from "./fengari.ts";
 import { pushJson } from "./json.ts";
 import { getField } from "./navigate.ts";
-import { isIntegerKey, rawEntries, rawString, type RawTable } from "./fengari_internals.ts";
+import {
+  isIntegerKey,
+  rawEntries,
+  rawString,
+  type RawTable,
+} from "./fengari_internals/raw_reads.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
 const TYPE_KEY = toLua("type");
@@ -200,7 +205,7 @@ function untypedSequence(vm: LuaVm, table: LuaObject, most = Infinity): LuaValue
 
 const SLOW = Symbol("slow");
 
-/** The same walk on fengari's table directly; `SLOW` when it cannot tell (see `fengari_internals.ts`). */
+/** The same walk on fengari's table directly; `SLOW` when it cannot tell (`raw_reads.ts`). */
 function rawSequence(
   vm: LuaVm,
   table: LuaObject,

@@ -1,7 +1,12 @@
-// Compiled chunks shared between sessions: each session still gets its own globals, its own
-// closures and correct tracebacks.
+// The fengari internals: their self-check, and compiled chunks shared between sessions (each
+// session still gets its own globals, its own closures and correct tracebacks).
 import assert from "node:assert/strict";
-import { pushCompiled } from "../../src/lua/fengari_internals.ts";
+import { internalsStatus, reportInternals } from "../../src/lua/fengari_internals/self_check.ts";
+import { pushCompiled } from "../../src/lua/fengari_internals/shared_chunks.ts";
+import { capStringOperands, operandHooksOn } from "../../src/lua/fengari_internals/operands.ts";
+import { useExactNumbers } from "../../src/lua/numbers.ts";
+import { installMemoryBudget } from "../../src/lua/memory_budget.ts";
+import { createLogger } from "../../src/log.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { LuaVm } from "../../src/lua/vm.ts";
 
@@ -51,5 +56,40 @@ Deno.test("chunk cache", async (t) => {
   await t.step("a state that shared code is closed without touching the other", () => {
     first.close();
     assert.deepEqual(second.evaluate(CODE, name), { ok: true, value: [2] });
+  });
+});
+
+Deno.test("self-check", async (t) => {
+  await t.step("every layout check passes on this fengari", () => {
+    const status = internalsStatus();
+    assert.equal(status.rawReads, true);
+    assert.equal(status.sharedChunks, true);
+    assert.equal(status.operandHooks, true);
+    assert.equal(status.allocationHooks, true);
+    assert.equal(operandHooksOn(), true);
+  });
+
+  await t.step("exact numbers are reported once installed", () => {
+    assert.deepEqual(useExactNumbers(), { exact: true });
+    assert.equal(internalsStatus().exactNumbers, true);
+  });
+
+  await t.step("the patches that use the checks install", () => {
+    assert.equal(capStringOperands(16 * 1024 * 1024, () => {}), true);
+    const vm = new LuaVm();
+    const meter = installMemoryBudget(vm, { maxBytes: 16 * 1024 * 1024 });
+    vm.beginEntry();
+    const result = vm.evaluate("local t = {} for i = 1, 1e7 do t[i] = i end");
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.equal(result.failure.code, "lua-memory");
+    assert.equal(meter.exceeded, true);
+  });
+
+  await t.step("a report with every check passing logs nothing", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "debug", write: (line: string) => lines.push(line) });
+    const status = reportInternals(logger);
+    assert.equal(status.rawReads && status.sharedChunks && status.allocationHooks, true);
+    assert.deepEqual(lines, []);
   });
 });

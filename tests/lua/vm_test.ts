@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { lua, toLua } from "../../src/lua/fengari.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
-import { guard, type LuaObject, type LuaValue, LuaVm } from "../../src/lua/vm.ts";
+import { guard } from "../../src/lua/guard.ts";
+import { type LuaObject, type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 
 function sandboxed(budget = 200_000): LuaVm {
   const vm = new LuaVm({ instructionBudget: budget });

@@ -3,7 +3,9 @@
  * behaviour runs `main.ts` as a real process.
  */
 import assert from "node:assert/strict";
-import { CONFIG_OPTIONS, ConfigError, DEFAULT_CONFIG, parseConfig } from "../../src/config.ts";
+import { ConfigError, DEFAULT_CONFIG } from "../../src/config.ts";
+import { CONFIG_OPTIONS } from "../../src/config_options.ts";
+import { parseConfig } from "../../src/config_parse.ts";
 import { helpText } from "../../src/help_text.ts";
 import { VERSION } from "../../src/server/server_core.ts";
 import { startTestServer, TestClient } from "../support/ws_client.ts";
