@@ -260,3 +260,25 @@ function readProps(vm: LuaVm, L: LuaState, index: number): Map<string, string> {
   }
   return props;
 }
+
+/**
+ * Sets a boolean field of the `session` table (`session.restoring` while a session is restored).
+ *
+ * @example
+ * ```ts ignore
+ * setSessionFlag(vm, sessionTable, "restoring", true);
+ * ```
+ */
+export function setSessionFlag(
+  vm: LuaVm,
+  sessionTable: LuaObject,
+  name: string,
+  value: boolean,
+): void {
+  const L = vm.L;
+  const top = lua.lua_gettop(L);
+  sessionTable.push(L);
+  lua.lua_pushboolean(L, value);
+  lua.lua_setfield(L, -2, toLua(name));
+  lua.lua_settop(L, top);
+}

@@ -8,9 +8,7 @@
  * @module
  */
 import { type Failure, FailureError, newFailure, type Result } from "../failure.ts";
-import { lua, toLua } from "../lua/fengari.ts";
-import { LUA_PROPERTY } from "../lua/prototypes.ts";
-import { setSessionUrl, URL_PROPERTY } from "../lua/session_url.ts";
+import { setSessionFlag } from "../lua/api.ts";
 import type { SavedSession } from "../lua/session_snapshot.ts";
 import type { LuaValue, LuaVm } from "../lua/vm.ts";
 import type { Logger } from "../log.ts";
@@ -20,7 +18,7 @@ import type { Site } from "../site/site.ts";
 import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
 import { createDevReporter, type DevReporter } from "./dev_errors.ts";
-import { loadLuaProperty } from "./lua_property.ts";
+import { propertyChanged } from "./lua_property.ts";
 import { buildParts, type PartsOptions, type SessionParts } from "./session_parts.ts";
 import { restoreParts, saveParts } from "./session_snapshots.ts";
 
@@ -90,7 +88,12 @@ export class LuaSession {
     this.#inlineLua = options.inlineLua;
     this.#dev = createDevReporter({ dev: options.dev ?? false, site: options.site, log: this.log });
     this.#parts = buildParts(options, {
-      propertyChanged: (variable, name, value) => this.#propertyChanged(variable, name, value),
+      propertyChanged: (variable, name, value) =>
+        propertyChanged(variable, name, value, {
+          site: this.#site,
+          parts: this.#parts,
+          inlineLua: this.#inlineLua,
+        }),
       runTask: (task) => this.runTask(task),
       reportFailure: (what, failure) => this.#reportFailure(what, failure),
     });
@@ -103,11 +106,13 @@ export class LuaSession {
    */
   static create(options: LuaSessionOptions): LuaSession {
     const session = new LuaSession(options);
-    if (options.restoreFrom) session.#setFlag("restoring", true);
+    if (options.restoreFrom) {
+      setSessionFlag(session.#vm, session.#parts.sessionTable, "restoring", true);
+    }
     const failure = session.#parts.program.runFile("main.lua");
     if (failure) session.#startFailure(failure);
     if (!options.restoreFrom) return session;
-    session.#setFlag("restoring", false);
+    setSessionFlag(session.#vm, session.#parts.sessionTable, "restoring", false);
     const restored = session.#restore(options.restoreFrom);
     if (restored) return session;
     // A snapshot that cannot be restored leaves a fresh session and a clear message.
@@ -136,14 +141,6 @@ export class LuaSession {
         (failure) => this.#reportFailure("mutate()", failure),
       )
     );
-  }
-
-  #setFlag(name: string, value: boolean): void {
-    const L = this.#vm.L;
-    this.#parts.sessionTable.push(L);
-    this.#vm.push(value);
-    lua.lua_setfield(L, -2, toLua(name));
-    this.#vm.resetStack();
   }
 
   /** True when Lua ran since the last {@link snapshot}. */
@@ -422,24 +419,6 @@ export class LuaSession {
       return task();
     } finally {
       if (!this.#vm.closed) this.#vm.resetStack();
-    }
-  }
-
-  /** NotifyPropertyChange: the `lua` property of variable 1, or the Lua watchers of a property. */
-  #propertyChanged(variable: Variable<LuaValue>, name: string, value: string): void {
-    if (variable.id === 1 && name === LUA_PROPERTY) {
-      return loadLuaProperty(value, {
-        site: this.#site,
-        program: this.#parts.program,
-        inlineLua: this.#inlineLua,
-      });
-    }
-    if (variable.id === 1 && name === URL_PROPERTY) {
-      setSessionUrl(this.#vm, this.#parts.sessionTable, value);
-    }
-    for (const fn of variable.propertyWatchers(name)) {
-      const result = this.#vm.call(fn, [value], 0);
-      if (!result.ok) FailureError.unwrap(result, variable.id);
     }
   }
 }
