@@ -30,6 +30,7 @@ import {
 import { concatTotal, watchLargeOperands } from "./fengari_internals/operands.ts";
 import { noteNativeError } from "./guard.ts";
 import type { LuaVm } from "./vm.ts";
+import { mergeOptions } from "../options.ts";
 
 /** Options of {@link installMemoryBudget}. */
 export interface MemoryBudgetOptions {
@@ -118,7 +119,9 @@ export function installMemoryBudget(
   vm: LuaVm,
   options: Partial<MemoryBudgetOptions> = {},
 ): MemoryMeter {
-  const settings = { ...DEFAULT_MEMORY_BUDGET, ...options };
+  // An option given as `undefined` keeps its default: a plain spread would make the budget
+  // NaN, and every allocation a walk of the whole heap.
+  const settings = mergeOptions(DEFAULT_MEMORY_BUDGET, options);
   patchFengari();
   const meter: Meter = {
     maxBytes: settings.maxBytes,

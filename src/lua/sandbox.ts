@@ -23,6 +23,7 @@ import { installNumberFunctions, useExactNumbers } from "./numbers.ts";
 import { installPatternFunctions } from "./patterns.ts";
 import { guard, noteNativeError } from "./guard.ts";
 import type { LuaVm } from "./vm.ts";
+import { mergeOptions } from "../options.ts";
 
 /** Options of {@link openSandbox}. */
 export interface SandboxOptions {
@@ -76,7 +77,7 @@ end
  * ```
  */
 export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): void {
-  const settings = { ...DEFAULT_SANDBOX_OPTIONS, ...options };
+  const settings = mergeOptions(DEFAULT_SANDBOX_OPTIONS, options);
   useExactNumbers(); // process-wide, before any chunk is compiled
   const L = vm.L;
   const libraries: [string, LuaCFunction][] = [

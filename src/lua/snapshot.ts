@@ -27,6 +27,7 @@ import {
   Tag,
   zigzag,
 } from "./snapshot_bytes.ts";
+import { mergeOptions } from "../options.ts";
 
 export { type DecodeResult, decodeSnapshot } from "./snapshot_decode.ts";
 
@@ -95,7 +96,7 @@ export function encodeSnapshot(
   roots: Readonly<Record<string, LuaValue>>,
   options: Partial<SnapshotOptions> = {},
 ): EncodeResult {
-  const opts = { ...DEFAULT_SNAPSHOT_OPTIONS, ...options };
+  const opts = mergeOptions(DEFAULT_SNAPSHOT_OPTIONS, options);
   const L = vm.L;
   const top = lua.lua_gettop(L);
   try {

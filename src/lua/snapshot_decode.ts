@@ -18,6 +18,7 @@ import {
   unzigzag,
 } from "./snapshot_bytes.ts";
 import { DEFAULT_SNAPSHOT_OPTIONS, type SnapshotOptions } from "./snapshot.ts";
+import { mergeOptions } from "../options.ts";
 
 /** What {@link decodeSnapshot} returns. */
 export type DecodeResult =
@@ -52,7 +53,7 @@ export function decodeSnapshot(
   bytes: Uint8Array,
   options: Partial<SnapshotOptions> = {},
 ): DecodeResult {
-  const opts = { ...DEFAULT_SNAPSHOT_OPTIONS, ...options };
+  const opts = mergeOptions(DEFAULT_SNAPSHOT_OPTIONS, options);
   const L = vm.L;
   const top = lua.lua_gettop(L);
   try {

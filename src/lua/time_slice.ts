@@ -20,6 +20,7 @@ import { fromLua, lauxlib, lua, type LuaState, type LuaString } from "./fengari.
 import type { Failure } from "../failure.ts";
 import type { LuaValue, LuaVm } from "./vm.ts";
 import { trackThread } from "./memory_budget.ts";
+import { mergeOptions } from "../options.ts";
 
 /** Options of {@link runSliced}. */
 export interface SliceOptions {
@@ -78,7 +79,7 @@ export async function runSliced(
   options: Partial<SliceOptions> = {},
   nresults = 1,
 ): Promise<SlicedResult> {
-  const settings = { ...DEFAULT_SLICE_OPTIONS, ...options };
+  const settings = mergeOptions(DEFAULT_SLICE_OPTIONS, options);
   const L = vm.L;
   const top = lua.lua_gettop(L);
   const co = lua.lua_newthread(L); // anchored on L's stack until the entry ends

@@ -23,6 +23,7 @@ import { EntryBudget } from "./entry_budget.ts";
 import { catchNativeErrors, errorMessage, guard, insertTraceback } from "./guard.ts";
 import { rawString, type RawValue } from "./fengari_internals/raw_reads.ts";
 import { pushCompiled, rememberCompiled } from "./fengari_internals/shared_chunks.ts";
+import { mergeOptions } from "../options.ts";
 
 /** A Lua value seen from JavaScript. Numbers lose the integer/float distinction. */
 export type LuaValue = null | boolean | number | string | LuaObject;
@@ -106,7 +107,7 @@ export class LuaVm {
 
   /** Creates a bare state (no libraries); see `openSandbox` for the session environment. */
   constructor(options: Partial<LuaVmOptions> = {}) {
-    this.#budget = new EntryBudget({ ...DEFAULT_VM_OPTIONS, ...options });
+    this.#budget = new EntryBudget(mergeOptions(DEFAULT_VM_OPTIONS, options));
     this.L = lauxlib.luaL_newstate();
     catchNativeErrors(this.L);
     this.#budget.install(this.L);

@@ -14,6 +14,7 @@ import type { Logger } from "../log.ts";
 import { ViewdefStore } from "../viewdefs/store.ts";
 import type { Site } from "../site/site.ts";
 import { createCore, type ServerCore } from "./server_core.ts";
+import { mergeOptions } from "../options.ts";
 
 /** A site given as files rather than a folder: `lua/` paths and viewdef keys to their text. */
 export interface InMemorySite {
@@ -58,7 +59,7 @@ export interface LuaUi extends Hono {
  * ```
  */
 export function luaUi(options: LuaUiOptions = {}): LuaUi {
-  const config: Config = { ...DEFAULT_CONFIG, ...options.config };
+  const config: Config = mergeOptions(DEFAULT_CONFIG, options.config);
   const site = typeof options.site === "string" ? undefined : inMemorySite(options.site);
   if (typeof options.site === "string") config.dir = options.site;
   const cores = new Map<string, Promise<ServerCore>>();

@@ -12,6 +12,7 @@ import type { MemoryMeter } from "../lua/memory_budget.ts";
 import { runResumable } from "../lua/resumable.ts";
 import type { LuaVm } from "../lua/vm.ts";
 import type { Outgoing } from "../protocol/outgoing.ts";
+import { mergeOptions } from "../options.ts";
 
 /** Options of {@link createEntryRunner}. */
 export interface EntryRunnerOptions {
@@ -64,7 +65,11 @@ export interface EntryRunner {
 export function createEntryRunner(
   options: Pick<EntryRunnerOptions, "vm" | "meter"> & Partial<EntryRunnerOptions>,
 ): EntryRunner {
-  const settings = { ...DEFAULT_ENTRY_OPTIONS, ...options };
+  const settings = {
+    ...mergeOptions(DEFAULT_ENTRY_OPTIONS, options),
+    vm: options.vm,
+    meter: options.meter,
+  };
   const { vm, meter } = settings;
   let offences: number[] = [];
   const budgetText = `${Math.round(meter.maxBytes / 1024 / 1024 * 10) / 10} MiB`;

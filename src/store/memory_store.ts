@@ -15,6 +15,7 @@ import {
   type SessionStoreOptions,
   type WriteResult,
 } from "./session_store.ts";
+import { mergeOptions } from "../options.ts";
 
 interface MemoryRecord {
   snapshot: Uint8Array | null;
@@ -34,7 +35,7 @@ interface MemoryRecord {
  * ```
  */
 export function createMemoryStore(options: Partial<SessionStoreOptions> = {}): SessionStore {
-  const { ttlMs } = { ...DEFAULT_STORE_OPTIONS, ...options };
+  const { ttlMs } = mergeOptions(DEFAULT_STORE_OPTIONS, options);
   const records = new Map<string, MemoryRecord>();
   const values = new Map<string, Uint8Array>();
   let writes = 0;
