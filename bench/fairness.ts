@@ -40,6 +40,8 @@ async function session(vendedId: string): Promise<(method: string) => Promise<vo
     instructionBudget: 1_000_000_000,
     maxVariables: 1000,
     inlineLua: false,
+    // The bench binds its actions without templates.
+    openPaths: true,
   });
   const frame = (...messages: unknown[]) =>
     s.handleFrame({ userEvent: true, items: messages.map((m) => parseMessage(m)) });
