@@ -19,19 +19,10 @@ import { refusedAttribute, unsafeValue } from "./safe_attributes.ts";
 import type { ClientVariable } from "./store.ts";
 import { bindValue } from "./value_binding.ts";
 import { ensureElementId, registerBinding } from "./widgets.ts";
+import { MARKER_ATTRIBUTES } from "./markers.ts";
 
 /** Attributes handled elsewhere (views, lists) or that are markers, not bindings. */
-const NOT_BINDINGS = new Set([
-  "ui-view",
-  "ui-viewlist",
-  "ui-namespace",
-  "ui-app",
-  "ui-viewdef",
-  "ui-item-wrapper",
-  "ui-error-code",
-  "ui-error-description",
-  "ui-disable-while-busy",
-]);
+const NOT_BINDINGS = new Set(["ui-view", "ui-viewlist", ...MARKER_ATTRIBUTES]);
 
 /**
  * Binds every `ui-*` attribute of one element (not its descendants).

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { MARKER_ATTRIBUTES } from "../client/markers.ts";
 
 /**
  * What a binding does with its variable, which decides the access the client may ask for:
@@ -40,15 +41,7 @@ export interface BoundPath {
 }
 
 /** Attributes that start with `ui-` but bind nothing (as the built-in client reads them). */
-const NOT_BINDINGS = new Set([
-  "ui-namespace",
-  "ui-app",
-  "ui-viewdef",
-  "ui-item-wrapper",
-  "ui-error-code",
-  "ui-error-description",
-  "ui-disable-while-busy",
-]);
+const NOT_BINDINGS = new Set(MARKER_ATTRIBUTES);
 
 /** Elements whose content is text, not markup. */
 const RAW_TEXT = new Set(["script", "style", "textarea", "title"]);
