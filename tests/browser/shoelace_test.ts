@@ -80,8 +80,14 @@ Deno.test("a Shoelace form", async (t) => {
 
     await t.step("choosing in sl-select sends the option's value", async () => {
       await page.locator("#size").click();
+      // The select gives the focus back to itself once its closing animation ends: wait for
+      // that, or it takes the focus from whatever the next step is doing.
+      const hidden = page.locator("#size").evaluate((e) =>
+        new Promise<void>((resolve) => e.addEventListener("sl-after-hide", () => resolve()))
+      );
       await page.locator("sl-option[value=l]").click();
       await summaryHas("size=l");
+      await hidden;
       await until(
         () => page.locator("#size").evaluate((e) => (e as unknown as { open: boolean }).open),
         (open) => !open,
