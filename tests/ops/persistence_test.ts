@@ -4,18 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { startRedis } from "../store/redis_server.ts";
-import {
-  create,
-  fixture,
-  type Received,
-  TEST_SECRET,
-  TestBrowser,
-  TestClient,
-  update,
-  updatesFor,
-  watch,
-} from "../support/ws_client.ts";
+import { fixture, TEST_SECRET, TestBrowser, update } from "../support/ws_client.ts";
 import { type MainProcess, spawnMain, within } from "./process.ts";
+import { click, openCounter, pause } from "./counter_client.ts";
 
 const SITE = fixture("persist_site");
 
@@ -40,29 +31,9 @@ function sameBrowser(browser: TestBrowser, server: MainProcess): TestBrowser {
 }
 
 /** Connects, binds the counter and returns its current count. */
-async function open(server: MainProcess, browser: TestBrowser, sid: string) {
-  const client = await TestClient.connect({ port: server.port }, sid, { browser });
-  const answer = await client.exchange([
-    watch(1),
-    create(2, 1, { path: "count" }),
-    create(3, 1, { path: "click()", access: "action" }),
-  ]);
-  return { client, count: countIn(answer) };
+function open(server: MainProcess, browser: TestBrowser, sid: string) {
+  return openCounter(server.port, browser, sid);
 }
-
-function countIn(messages: Received[]): unknown {
-  return updatesFor(messages, 2).at(-1)?.data.value;
-}
-
-async function click(client: TestClient, times: number): Promise<unknown> {
-  let count: unknown;
-  for (let i = 0; i < times; i++) {
-    count = countIn(await client.exchange([update(3, null)]));
-  }
-  return count;
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("a KV store keeps sessions across SIGTERM and kill -9", async (t) => {
   const dir = await Deno.makeTempDir();

@@ -6,18 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { startRedis } from "../store/redis_server.ts";
-import {
-  create,
-  fixture,
-  type Received,
-  TEST_SECRET,
-  TestBrowser,
-  TestClient,
-  update,
-  updatesFor,
-  watch,
-} from "../support/ws_client.ts";
+import { fixture, TEST_SECRET, TestBrowser } from "../support/ws_client.ts";
 import { type MainProcess, runMain, spawnMain } from "./process.ts";
+import { click, openCounter, pause } from "./counter_client.ts";
 
 const UNSTABLE_NET = { denoFlags: ["--unstable-net"] };
 
@@ -57,29 +48,12 @@ async function servedBy(servers: MainProcess[], before: number[]): Promise<numbe
   );
 }
 
-function countIn(messages: Received[]): unknown {
-  return updatesFor(messages, 2).at(-1)?.data.value;
-}
-
 /** Connects through the shared port; returns the client, its count and the serving process. */
 async function open(servers: MainProcess[], browser: TestBrowser, sid: string) {
   const before = servers.map(connections);
-  const client = await TestClient.connect({ port: browser.port }, sid, { browser });
-  const answer = await client.exchange([
-    watch(1),
-    create(2, 1, { path: "count" }),
-    create(3, 1, { path: "click()", access: "action" }),
-  ]);
-  return { client, count: countIn(answer), server: await servedBy(servers, before) };
+  const { client, count } = await openCounter(browser.port, browser, sid);
+  return { client, count, server: await servedBy(servers, before) };
 }
-
-async function click(client: TestClient, times: number): Promise<unknown> {
-  let count: unknown;
-  for (let i = 0; i < times; i++) count = countIn(await client.exchange([update(3, null)]));
-  return count;
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test({
   name: "two processes on one port and one redis-server share the connections and the sessions",

@@ -4,18 +4,9 @@
  * promptly while it saves them, and every one of them is saved (found again after kill -9).
  */
 import assert from "node:assert/strict";
-import {
-  create,
-  fixture,
-  type Received,
-  TEST_SECRET,
-  TestBrowser,
-  TestClient,
-  update,
-  updatesFor,
-  watch,
-} from "../support/ws_client.ts";
+import { fixture, TEST_SECRET, TestBrowser, TestClient, update } from "../support/ws_client.ts";
 import { type MainProcess, spawnMain } from "./process.ts";
+import { openCounter, pause } from "./counter_client.ts";
 
 const SESSIONS = 200;
 const DELAY_MS = 400;
@@ -38,19 +29,8 @@ function serverArgs(file: string): string[] {
   ];
 }
 
-const BIND = [
-  watch(1),
-  create(2, 1, { path: "count" }),
-  create(3, 1, { path: "click()", access: "action" }),
-];
-
-function countIn(messages: Received[]): unknown {
-  return updatesFor(messages, 2).at(-1)?.data.value;
-}
-
-async function open(server: MainProcess, browser: TestBrowser, sid: string) {
-  const client = await TestClient.connect({ port: server.port }, sid, { browser });
-  return { client, count: countIn(await client.exchange(BIND, true, 20_000)) };
+function open(server: MainProcess, browser: TestBrowser, sid: string) {
+  return openCounter(server.port, browser, sid, 20_000);
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */
@@ -69,12 +49,10 @@ async function clickFor(client: TestClient, ms: number): Promise<number[]> {
     const start = performance.now();
     await client.exchange([update(3, null)], true, 20_000);
     latencies.push(performance.now() - start);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await pause(10);
   }
   return latencies.sort((a, b) => a - b);
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("200 sessions saved at once: another session's clicks stay prompt, and all are saved", async (t) => {
   const dir = await Deno.makeTempDir();
