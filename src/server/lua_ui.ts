@@ -11,18 +11,12 @@
 import { Hono } from "hono";
 import { type Config, DEFAULT_CONFIG } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { ViewdefStore } from "../viewdefs/store.ts";
-import type { Site } from "../site/site.ts";
+import { inMemorySite, type SiteFiles } from "../site/in_memory_site.ts";
 import { createCore, type ServerCore } from "./server_core.ts";
 import { mergeOptions } from "../options.ts";
 
 /** A site given as files rather than a folder: `lua/` paths and viewdef keys to their text. */
-export interface InMemorySite {
-  /** `main.lua`, `a/b.lua`, ... to Lua source. */
-  lua: Record<string, string>;
-  /** `Type.namespace` to `<template>` HTML. */
-  viewdefs?: Record<string, string>;
-}
+export type InMemorySite = SiteFiles;
 
 /** Options of {@link luaUi}. */
 export interface LuaUiOptions {
@@ -60,7 +54,7 @@ export interface LuaUi extends Hono {
  */
 export function luaUi(options: LuaUiOptions = {}): LuaUi {
   const config: Config = mergeOptions(DEFAULT_CONFIG, options.config);
-  const site = typeof options.site === "string" ? undefined : inMemorySite(options.site);
+  const site = typeof options.site === "object" ? inMemorySite(options.site) : undefined;
   if (typeof options.site === "string") config.dir = options.site;
   const cores = new Map<string, Promise<ServerCore>>();
   const coreFor = (basePath: string) => {
@@ -86,14 +80,4 @@ export function luaUi(options: LuaUiOptions = {}): LuaUi {
     );
   };
   return ui;
-}
-
-function inMemorySite(files: InMemorySite | undefined): Site | undefined {
-  if (!files) return undefined;
-  return {
-    root: "/in-memory",
-    lua: new Map(Object.entries(files.lua)),
-    viewdefs: new ViewdefStore(new Map(Object.entries(files.viewdefs ?? {}))),
-    htmlDir: undefined,
-  };
 }

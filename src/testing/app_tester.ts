@@ -35,7 +35,7 @@ import { builtinPage } from "../server/page.ts";
 import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
 import type { Result } from "../failure.ts";
 import { type ClientPage, openClientPage } from "./client_page.ts";
-import { inMemorySite, type SiteFiles } from "./in_memory_site.ts";
+import { inMemorySite, type SiteFiles } from "../site/in_memory_site.ts";
 import { socketClass, type TestSocket } from "./test_socket.ts";
 import * as user from "./user_events.ts";
 

@@ -1,9 +1,10 @@
 /**
- * A site held in memory, for tests: Lua files and viewdefs given as text, no folder.
+ * A site held in memory (the library's `site` option, tests): Lua files and viewdefs given as
+ * text, no folder.
  *
  * @module
  */
-import type { Site } from "../site/site.ts";
+import type { Site } from "./site.ts";
 import { ViewdefStore } from "../viewdefs/store.ts";
 import { BUILTIN_VIEWDEFS } from "../viewdefs/builtin.ts";
 
