@@ -30,6 +30,7 @@ import {
   storeRows,
 } from "./store_figures.ts";
 import { type FairnessResult, measureFairness } from "./fairness.ts";
+import { LOAD_FLAGS } from "./server.ts";
 
 /** How big and how long each part of a run is. */
 export interface Plan {
@@ -151,15 +152,7 @@ async function startServer(extra: string[]): Promise<{ child: Child; port: numbe
     "0",
     "--host",
     "127.0.0.1",
-    "--log-level",
-    "error",
-    // One session clicking back to back sends thousands of frames a second; the default
-    // per-connection limit (1,000) would refuse them.
-    "--max-frames-per-second",
-    "1000000",
-    // The load clients open every session from one address.
-    "--sessions-per-minute",
-    "1000000",
+    ...LOAD_FLAGS,
     ...extra,
   ], {
     stdin: true,

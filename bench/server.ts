@@ -15,6 +15,20 @@ import { parseConfig } from "../src/config_parse.ts";
 import { startServer } from "../src/server/start.ts";
 import { memoryAfterGc } from "./stats.ts";
 
+/**
+ * Flags every benchmark server gets on top of its own: the load clients click back to back
+ * (thousands of frames a second, past the default 1,000 per connection) and open every session
+ * from one address (past the default rate of new sessions per address).
+ */
+export const LOAD_FLAGS: readonly string[] = [
+  "--log-level",
+  "error",
+  "--max-frames-per-second",
+  "1000000",
+  "--sessions-per-minute",
+  "1000000",
+];
+
 if (import.meta.main) {
   let config;
   try {

@@ -8,6 +8,7 @@
  */
 import { Child } from "./child.ts";
 import type { ClientConfig, ClientResult } from "./load_client.ts";
+import { LOAD_FLAGS } from "./server.ts";
 
 /** What `bench/snapshot.ts` prints for the default app's session. */
 export interface SessionSnapshotFigure {
@@ -115,13 +116,7 @@ async function startServers(
         "127.0.0.1",
         "--port",
         String(port),
-        "--log-level",
-        "error",
-        "--max-frames-per-second",
-        "1000000",
-        // The load clients open every session from one address.
-        "--sessions-per-minute",
-        "1000000",
+        ...LOAD_FLAGS,
         "--secret",
         "a bench secret shared by every process",
         "--session-store",
