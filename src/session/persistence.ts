@@ -100,18 +100,22 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     entry.saving = (async () => {
       try {
         let result;
+        let lease = entry.lease;
         if (entry.session.dirty || force) {
           const saved = await entry.session.snapshot();
           if (!saved.ok) {
             entry.session.log.error(`Snapshot failed: ${saved.failure.description}`);
             return;
           }
-          result = await store.save(entry.lease, saved.value.bytes);
+          lease = entry.lease;
+          result = await store.save(lease, saved.value.bytes);
         } else {
-          result = await store.touch(entry.lease);
+          result = await store.touch(lease);
         }
         entry.lastWrite = Date.now();
-        if (result === "lost" && tracked.get(sid) === entry) {
+        // A write refused for a lease that a reconnect has renewed since says nothing: only a
+        // refusal of the current lease means another instance owns the session.
+        if (result === "lost" && tracked.get(sid) === entry && entry.lease === lease) {
           entry.session.log.info("Session claimed by another instance; giving it up");
           tracked.delete(sid);
           options.lost(sid);
