@@ -12,6 +12,7 @@ import type { Variable } from "../variables/variable.ts";
 import { lua, toLua } from "./fengari.ts";
 import { callMethod, getField, readSegments, writeSegments } from "./navigate.ts";
 import { ITEMS_KEY, VIEW_LIST } from "./prototypes.ts";
+import { undeclaredField } from "./undeclared.ts";
 import { createHandles } from "./variable_handle.ts";
 import type { LuaValue, LuaVm } from "./vm.ts";
 import { jsonToLua, typeOf, valueJson } from "./wire_value.ts";
@@ -32,6 +33,11 @@ export interface LuaWorldOptions {
   /** The session's live variables, for the handles given to wrapper factories. */
   variable(id: number): Variable<LuaValue> | undefined;
   log: Logger;
+  /**
+   * Told of a likely typo: a field of `path` read nil on an object of type `type` (`""` when
+   * its prototype has no `type`) whose prototype chain has no such field either.
+   */
+  likelyTypo?(type: string, path: string, field: string): void;
 }
 
 /**
@@ -57,9 +63,18 @@ export interface LuaWorldOptions {
 export function createLuaWorld(options: LuaWorldOptions): ValueWorld<LuaValue> {
   const { vm, wrappers, log } = options;
   const handleOf = createHandles(vm, { variable: options.variable });
+  const { likelyTypo } = options;
+  const read: ValueWorld<LuaValue>["read"] = likelyTypo
+    ? (base, path) =>
+      readSegments(vm, base, path.segments, (object, segment) => {
+        if (undeclaredField(vm, object, segment.key)) {
+          likelyTypo(typeOf(vm, object), path.text, segment.name);
+        }
+      })
+    : (base, path) => readSegments(vm, base, path.segments);
   return {
     beginEntry: () => vm.beginEntry(),
-    read: (base, path) => readSegments(vm, base, path.segments),
+    read,
     write: (base, path, value, callOnly) => writeSegments(vm, base, path.segments, value, callOnly),
     typeOf: (value) => typeOf(vm, value),
     encode: (value, type, limit) => valueJson(vm, value, type, limit),

@@ -122,7 +122,8 @@ export function callMethod(
 }
 
 /**
- * Follows segments for reading: a nil part way gives nil, not an error (SPEC 6).
+ * Follows segments for reading: a nil part way gives nil, not an error (SPEC 6). `nilField`, if
+ * given, hears of each field that read nil on an object.
  *
  * @example
  * ```ts
@@ -134,16 +135,35 @@ export function callMethod(
  * if (app.ok) readSegments(vm, app.value[0] ?? null, parsePath("list.1").segments); // 20
  * ```
  */
-export function readSegments(vm: LuaVm, base: LuaValue, segments: readonly Segment[]): Outcome {
+export function readSegments(
+  vm: LuaVm,
+  base: LuaValue,
+  segments: readonly Segment[],
+  nilField?: NilFieldHook,
+): Outcome {
   let value = base;
-  for (const segment of segments) {
+  for (let index = 0; index < segments.length; index++) {
     if (value === null) break;
+    const segment = segments[index] as Segment;
     const step = readStep(vm, value, segment);
     if (!step.ok) return step;
+    if (step.value === null && nilField && segment.kind === "field" && typeof value === "object") {
+      nilField(value, segment, index);
+    }
     value = step.value;
   }
   return { ok: true, value };
 }
+
+/**
+ * Told of a field segment that read nil on a Lua object (for the likely-typo warning):
+ * the object, the segment and its position in the path.
+ */
+export type NilFieldHook = (
+  object: LuaObject,
+  segment: Extract<Segment, { kind: "field" }>,
+  index: number,
+) => void;
 
 function readStep(vm: LuaVm, value: LuaValue, segment: Segment): Outcome {
   switch (segment.kind) {

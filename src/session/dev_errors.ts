@@ -11,6 +11,7 @@ import { type Failure, newFailure } from "../failure.ts";
 import type { Logger } from "../log.ts";
 import type { Outgoing } from "../protocol/outgoing.ts";
 import type { Site } from "../site/site.ts";
+import { createTypoWarnings } from "./typo_warnings.ts";
 
 /** The property of variable 1 whose update clears the overlay. */
 export const DEV_ERROR_PROPERTY = "ui-dev-error";
@@ -27,7 +28,10 @@ export interface SourceLine {
 
 /** What the overlay shows of one error. */
 export interface DevErrorDetails {
-  /** What failed: `Start-up`, `Lua error` (a handler or getter), `Reload`, `Missing viewdef`. */
+  /**
+   * What failed: `Start-up`, `Lua error` (a handler or getter), `Reload`, `Missing viewdef`,
+   * `Possible typo` (a notice: nothing failed).
+   */
   kind: string;
   message: string;
   /** Site file below `lua/`, when the message names one. */
@@ -133,10 +137,16 @@ export interface DevReporter {
   startFailure(failure: Failure): Failure;
   /** A type the client was sent has no viewdef: warned once; dev shows it in the overlay. */
   missingViewdef(type: string, out: Outgoing): void;
+  /**
+   * A bound field read nil on an object whose prototype lacks it (see `typo_warnings.ts`):
+   * logged once per type and path; dev also shows it with the next batch.
+   */
+  likelyTypo(type: string, path: string, field: string): void;
 }
 
 /**
- * Makes a session's overlay reporter; without `dev` it only logs missing viewdefs.
+ * Makes a session's overlay reporter; without `dev` it only logs missing viewdefs and likely
+ * typos.
  *
  * @example
  * ```ts
@@ -155,9 +165,13 @@ export function createDevReporter(options: DevReporterOptions): DevReporter {
   /** The client was sent an error with details that no clean batch has cleared yet. */
   let shown = false;
   const warnedTypes = new Set<string>();
+  const typos = createTypoWarnings({ site, log });
+  /** Typo notices waiting for the next batch (dev only; as many as the typo cap allows). */
+  const notices: DevFailure[] = [];
   return {
     report(out, clears) {
       if (!dev) return;
+      if (notices.length > 0) out.errors.push(...notices.splice(0));
       if (addDetails(out, "Lua error", readLua)) {
         shown = true;
       } else if (clears && shown && out.errors.length === 0) {
@@ -182,6 +196,13 @@ export function createDevReporter(options: DevReporterOptions): DevReporter {
       const error = newFailure("not-found", message) as DevFailure;
       error.details = { kind: "Missing viewdef", message };
       out.errors.push(error);
+    },
+    likelyTypo(type, path, field) {
+      const message = typos.check(type, path, field);
+      if (message === undefined || !dev) return;
+      const notice = newFailure("path-failure", message) as DevFailure;
+      notice.details = { kind: "Possible typo", message };
+      notices.push(notice);
     },
   };
 }

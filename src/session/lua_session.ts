@@ -96,6 +96,7 @@ export class LuaSession {
         }),
       runTask: (task) => this.runTask(task),
       reportFailure: (what, failure) => this.#reportFailure(what, failure),
+      likelyTypo: (type, path, field) => this.#dev.likelyTypo(type, path, field),
     });
     this.#vm = this.#parts.vm;
   }

@@ -51,6 +51,8 @@ export interface PartsHooks {
   runTask(task: () => void): Promise<void>;
   /** Logs a failure and sends it with the next flush. */
   reportFailure(what: string, failure: Failure): void;
+  /** A bound field read nil where the object's prototype lacks it (see `lua_world.ts`). */
+  likelyTypo?(type: string, path: string, field: string): void;
 }
 
 /** One session's parts. */
@@ -104,6 +106,7 @@ export function buildParts(options: PartsOptions, hooks: PartsHooks): SessionPar
     findType,
     variable: (id) => backend.tree.get(id),
     log,
+    likelyTypo: hooks.likelyTypo,
   });
   const backend: Backend<LuaValue> = new Backend(world, {
     propertyChanged: hooks.propertyChanged,
