@@ -3,7 +3,8 @@
  * The development error overlay (`--dev --hotload`) for the two errors that happen outside a
  * handler: a getter that fails while its value is read (file:line and source shown, cleared
  * once the fixed file is reloaded), and an app type without a viewdef (the overlay instead of a
- * blank page, cleared once the viewdef file is added).
+ * blank page, cleared once the viewdef file is added); and a likely typo in a bound path, shown
+ * as a notice that the next batch clears.
  */
 import assert from "node:assert/strict";
 import { openApp, until, waitForText } from "./helpers.ts";
@@ -99,6 +100,44 @@ Deno.test("the overlay shows a missing app viewdef and clears when it is added",
 
     const unexpected = app.problems.filter((p) => !/viewdef/i.test(p));
     assert.deepEqual(unexpected, []);
+  } finally {
+    await app.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const TYPO = `-- A counter whose view binds a field it does not have.
+Counter = session:prototype("Counter", {count = 0})
+function Counter:bump() self.count = self.count + 1 end
+if not session:getApp() then session:createAppVariable(Counter:new()) end
+`;
+
+const TYPO_VIEW = `<template><div>
+  <span class="count" ui-value="count"></span>
+  <span class="typo" ui-value="cuont"></span>
+  <button class="bump" ui-action="bump()">+1</button>
+</div></template>`;
+
+Deno.test("the overlay shows a likely typo once, as a notice the next batch clears", async () => {
+  const dir = await makeSite(TYPO, { "Counter.DEFAULT.html": TYPO_VIEW });
+  const app = await openApp({ dir, dev: true });
+  const { page } = app;
+  const overlay = page.locator(".ui-dev-overlay");
+  try {
+    await overlay.waitFor();
+    assert.equal(await page.locator(".ui-dev-kind").textContent(), "Possible typo");
+    assert.match(
+      await page.locator(".ui-dev-message").textContent() ?? "",
+      /Path 'cuont': field 'cuont' is nil on type Counter/,
+    );
+    // The app still works, and its next batch clears the notice for good.
+    await page.locator(".bump").click();
+    await waitForText(page, ".count", "1");
+    await until(() => overlay.count(), (n) => n === 0, "the overlay to clear");
+    await page.locator(".bump").click();
+    await waitForText(page, ".count", "2");
+    assert.equal(await overlay.count(), 0);
+    assert.equal(await page.locator(".typo").textContent(), "");
   } finally {
     await app.close();
     await Deno.remove(dir, { recursive: true });
