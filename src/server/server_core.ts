@@ -11,7 +11,9 @@ import { createLogger, type Logger } from "../log.ts";
 import { SessionManager } from "../session/manager.ts";
 import { createPersistence, type Persistence } from "../session/persistence.ts";
 import { type Hotload, watchSite } from "../site/hotload.ts";
-import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
+import { loadSite, type Site } from "../site/site.ts";
+import { loadEmbeddedSite } from "../site/embedded_site.ts";
+import { PACKAGE_ROOT } from "../package_files.ts";
 import { openSessionStore } from "../store/open_session_store.ts";
 import type { SessionStore } from "../store/session_store.ts";
 import { type HostFunctionsOption, sessionHost } from "../session/host_builtins/session_host.ts";
@@ -236,9 +238,9 @@ const SERVER_NAMESPACE = "server";
 
 async function openSite(config: Config, log: Logger): Promise<Site> {
   try {
-    return await loadSite(config.dir ?? EMBEDDED_SITE, {
-      warn: (message) => log.warn(message),
-    });
+    const warn = (message: string) => log.warn(message);
+    if (config.dir === undefined) return await loadEmbeddedSite(PACKAGE_ROOT, { warn });
+    return await loadSite(config.dir, { warn });
   } catch (error) {
     throw new ConfigError(
       `Cannot load the site: ${(error as Error)?.message ?? error}`,

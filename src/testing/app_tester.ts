@@ -36,6 +36,7 @@ import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
 import type { Result } from "../failure.ts";
 import { type ClientPage, openClientPage } from "./client_page.ts";
 import { inMemorySite, type SiteFiles } from "../site/in_memory_site.ts";
+import { loadEmbeddedSite } from "../site/embedded_site.ts";
 import { socketClass, type TestSocket } from "./test_socket.ts";
 import * as user from "./user_events.ts";
 import { type HostFunctionsOption, sessionHost } from "../session/host_builtins/session_host.ts";
@@ -163,6 +164,7 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 const QUIET_TURNS = 3;
 
 async function resolveSite(site: AppTesterOptions["site"]): Promise<Site> {
+  if (site === EMBEDDED_SITE) return await loadEmbeddedSite();
   if (typeof site === "string") return await loadSite(site);
   return site.lua instanceof Map ? site as Site : inMemorySite(site as SiteFiles);
 }
