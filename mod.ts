@@ -31,3 +31,5 @@ export {
   type LogLevel,
 } from "./src/config.ts";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./src/log.ts";
+export type { HostContext, HostFunctionsOption } from "./src/session/host_builtins/session_host.ts";
+export type { HostFunction, HostFunctions, HostValue } from "./src/lua/host_functions.ts";

@@ -102,6 +102,12 @@ export interface Config {
   trustProxy: boolean;
   /** Unsent output one connection may hold, in bytes; a reader that slow is disconnected. */
   maxUnsentBytes: number;
+  /** Origins Lua's `http.fetch` may reach; none (the default) leaves `http` out. */
+  allowFetch: string[];
+  /** Give Lua `store.get/set/delete`, a per-app key-value store on the session store. */
+  appStore: boolean;
+  /** Longest wait for an async host function, in milliseconds; then it fails in Lua. */
+  hostCallTimeoutMs: number;
 }
 
 /**
@@ -144,6 +150,9 @@ export const DEFAULT_CONFIG: Config = {
   sessionsPerMinute: 60,
   trustProxy: false,
   maxUnsentBytes: 16 * 1024 * 1024,
+  allowFetch: [],
+  appStore: false,
+  hostCallTimeoutMs: 30_000,
 };
 
 /**

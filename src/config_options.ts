@@ -299,4 +299,27 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     kind: "integer",
     help: "output one connection may leave unsent; a reader that slow is disconnected (1013)",
   },
+  {
+    key: "allowFetch",
+    flag: "allow-fetch",
+    env: "UI_ALLOW_FETCH",
+    kind: "origins",
+    value: "ORIGINS",
+    help: "comma-separated origins Lua may reach with http.fetch (e.g. https://api.example)",
+    defaultHelp: "default: none (no http table in Lua)",
+  },
+  {
+    key: "appStore",
+    flag: "app-store",
+    env: "UI_APP_STORE",
+    kind: "boolean",
+    help: "give Lua store.get/set/delete, a key-value store for the app on the session store",
+  },
+  {
+    key: "hostCallTimeoutMs",
+    flag: "host-call-timeout",
+    env: "UI_HOST_CALL_TIMEOUT",
+    kind: "duration",
+    help: "longest wait for an async host function (http.fetch, store, the embedding app's)",
+  },
 ];

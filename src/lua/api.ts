@@ -199,7 +199,7 @@ function installUi(host: ApiHost): void {
     },
     json_encode: (L) => {
       lauxlib.luaL_checkany(L, 1);
-      lua.lua_pushstring(L, toLua(luaToJsonText(vm, 1)));
+      lua.lua_pushstring(L, toLua(luaToJsonText(vm, 1, L)));
       return 1;
     },
     json_decode: (L) => {

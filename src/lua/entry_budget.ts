@@ -88,6 +88,11 @@ export class EntryBudget {
     return performance.now() > this.#deadline;
   }
 
+  /** Moves the wall-clock deadline `ms` later: time spent waiting on a host call is not Lua's. */
+  extendDeadline(ms: number): void {
+    this.#deadline += ms;
+  }
+
   /** Stops the current entry as past its wall-clock limit. */
   expire(): void {
     this.#timedOut = true;

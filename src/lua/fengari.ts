@@ -56,6 +56,12 @@ export interface LuaApi {
   lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
   lua_xmove(from: LuaState, to: LuaState, n: number): void;
   lua_yield(L: LuaState, nresults: number): number;
+  lua_yieldk(
+    L: LuaState,
+    nresults: number,
+    ctx: number,
+    k: (L: LuaState, status: number, ctx: number) => number,
+  ): number;
   lua_tothread(L: LuaState, idx: number): LuaState | null;
   lua_getupvalue(L: LuaState, funcindex: number, n: number): LuaString | null;
   lua_next(L: LuaState, idx: number): number;

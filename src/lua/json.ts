@@ -75,8 +75,23 @@ export function pushJson(vm: LuaVm, json: unknown, options: PushJsonOptions): vo
  * vm.evaluate("x = {a = 1}");
  * ```
  */
-export function luaToJsonText(vm: LuaVm, index: number): string {
-  const L = vm.L;
+export function luaToJsonText(vm: LuaVm, index: number, L: LuaState = vm.L): string {
+  return JSON.stringify(luaToJson(vm, index, L));
+}
+
+/**
+ * The Lua value at a stack index as a JSON-able JavaScript value, read as
+ * {@link luaToJsonText} reads it; from the thread `L` (the VM's main thread by default).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { luaToJson } from "./json.ts";
+ * const vm = new LuaVm();
+ * vm.evaluate("return {1, 2, {a = true}}");
+ * ```
+ */
+export function luaToJson(vm: LuaVm, index: number, L: LuaState = vm.L): unknown {
   const seen = new Set<LuaObject>();
   const encode = (idx: number, depth: number): unknown => {
     const type = lua.lua_type(L, idx);
@@ -91,7 +106,7 @@ export function luaToJsonText(vm: LuaVm, index: number): string {
     if (depth > MAX_DEPTH) throw new Error("Value is nested too deeply to encode as JSON");
     // Each nesting level holds a key and a value on the stack while it is walked.
     lauxlib.luaL_checkstack(L, 3, null);
-    const object = vm.objectAt(idx);
+    const object = vm.objectAt(idx, L);
     if (seen.has(object)) throw new Error("Cannot encode a table that contains itself");
     seen.add(object);
     const absolute = lua.lua_absindex(L, idx);
@@ -120,7 +135,7 @@ export function luaToJsonText(vm: LuaVm, index: number): string {
     }
     return Object.fromEntries(pairs.map(([key, value]) => [String(key), value]));
   };
-  return JSON.stringify(encode(index, 0));
+  return encode(index, 0);
 }
 
 function kindName(type: number): string {

@@ -3,6 +3,9 @@
  * applied by the backend) so that the Lua calls it makes are time-sliced, without the task
  * knowing.
  *
+ * A call suspended by an async host function (`host_functions.ts`) is resumed the same way, once
+ * its promise settled instead of on the next turn.
+ *
  * While the task runs, every protected call the VM makes on its main thread
  * ({@link LuaVm.pcall}) runs instead in a fresh coroutine that the count hook may suspend after
  * `sliceMs`. A call that finishes in its first slice (nearly all of them) returns as usual. A
@@ -23,6 +26,7 @@ import { trackThread } from "./memory_budget.ts";
 import type { Failure } from "../failure.ts";
 import type { LuaVm } from "./vm.ts";
 import { nextTurn, type SliceOptions, threadFailure } from "./time_slice.ts";
+import { awaitsHostCall, setHostEntry, settleHostCall } from "./host_functions.ts";
 
 /** Thrown through the task when a Lua call it made was suspended; caught by the runner. */
 export class SuspendedEntry extends Error {
@@ -96,9 +100,11 @@ export async function runResumable<T>(
     hookYielded = false;
     sliceEnd = performance.now() + sliceMs;
     vm.setCallInterceptor(null); // calls made inside Lua run as plain protected calls
+    setHostEntry(vm, co);
     try {
       return lua.lua_resume(co, L, nargs);
     } finally {
+      setHostEntry(vm, null);
       running = null;
       vm.setCallInterceptor(intercept);
     }
@@ -149,7 +155,7 @@ export async function runResumable<T>(
     const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_xmove(L, co, nargs + 1);
     const status = resume(co, nargs);
-    if (status === lua.LUA_YIELD && hookYielded) {
+    if (status === lua.LUA_YIELD && (hookYielded || awaitsHostCall(vm, co))) {
       pending = { fn, co, ref, nresults };
       throw new SuspendedEntry();
     }
@@ -173,10 +179,13 @@ export async function runResumable<T>(
       const { fn, co, ref } = pending as { fn: unknown; co: LuaState; ref: number };
       pending = null;
       let status: number = lua.LUA_YIELD;
-      while (status === lua.LUA_YIELD && hookYielded) {
+      while (status === lua.LUA_YIELD && (hookYielded || awaitsHostCall(vm, co))) {
         vm.setYieldCheck(null);
         vm.setCallInterceptor(null);
-        await nextTurn();
+        // An async host call: the other sessions run while its promise settles.
+        let nargs = 0;
+        if (awaitsHostCall(vm, co)) nargs = await settleHostCall(vm, co);
+        else await nextTurn();
         if (vm.closed) throw new Error("The session closed while Lua was running");
         vm.setYieldCheck(shouldYield);
         vm.setCallInterceptor(intercept);
@@ -185,7 +194,7 @@ export async function runResumable<T>(
           // Resumed once more so that the hook raises the timeout where the code stands.
         }
         stats.slices++;
-        status = resume(co, 0);
+        status = resume(co, nargs);
       }
       finish(co, ref, fn, status);
       lua.lua_settop(L, top);

@@ -160,6 +160,11 @@ export class LuaVm {
     this.#budget.expire();
   }
 
+  /** Moves the wall-clock deadline `ms` later (the wait for an async host call). */
+  extendDeadline(ms: number): void {
+    this.#budget.extendDeadline(ms);
+  }
+
   /** Installs (or removes, with null) the interceptor of main-thread {@link pcall}s. */
   setCallInterceptor(interceptor: CallInterceptor | null): void {
     this.#interceptor = interceptor;

@@ -12,9 +12,10 @@
  * @module
  */
 import type { AssetSource } from "./app.ts";
+import { packageUrl, readUrlBytes, readUrlText } from "../package_files.ts";
 
-/** Where the client's sources live. */
-const CLIENT_DIR = new URL("../client/", import.meta.url);
+/** Where the client's sources live (fetched when the package is not on the disk). */
+const CLIENT_DIR = packageUrl("src/client/");
 /** The entry module's URL path. */
 export const CLIENT_SCRIPT = "/ui-engine-client.js";
 /** The stylesheet's URL path. */
@@ -78,7 +79,7 @@ export async function clientScriptUrl(): Promise<string> {
 export function clientAssets(): AssetSource {
   return async (path, request) => {
     if (path === CLIENT_STYLESHEET) {
-      stylesheet ??= Deno.readFile(new URL("client.css", CLIENT_DIR)).then(hashed);
+      stylesheet ??= readUrlBytes(new URL("client.css", CLIENT_DIR)).then(hashed);
       stylesheet.catch(() => stylesheet = undefined);
       return respond(await stylesheet, CSS, false, request);
     }
@@ -138,7 +139,7 @@ async function build(): Promise<Uint8Array> {
           return { path: name, namespace: "client" };
         });
         plugin.onLoad({ filter: /.*/, namespace: "client" }, async (args) => ({
-          contents: await Deno.readTextFile(new URL(args.path, CLIENT_DIR)),
+          contents: await readUrlText(new URL(args.path, CLIENT_DIR)),
           loader: "ts",
         }));
       },
@@ -153,7 +154,7 @@ let initialized: Promise<void> | undefined;
 
 function initialize(esbuild: typeof import("esbuild-wasm/esm/browser.js")): Promise<void> {
   initialized ??= (async () => {
-    const wasm = await Deno.readFile(new URL(import.meta.resolve("esbuild-wasm/esbuild.wasm")));
+    const wasm = await readUrlBytes(new URL(import.meta.resolve("esbuild-wasm/esbuild.wasm")));
     await esbuild.initialize({ wasmModule: await WebAssembly.compile(wasm), worker: false });
   })();
   return initialized;

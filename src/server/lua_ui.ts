@@ -14,6 +14,7 @@ import type { Logger } from "../log.ts";
 import { inMemorySite, type SiteFiles } from "../site/in_memory_site.ts";
 import { createCore, type ServerCore } from "./server_core.ts";
 import { mergeOptions } from "../options.ts";
+import type { HostFunctionsOption } from "../session/host_builtins/session_host.ts";
 
 /** A site given as files rather than a folder: `lua/` paths and viewdef keys to their text. */
 export type InMemorySite = SiteFiles;
@@ -26,6 +27,12 @@ export interface LuaUiOptions {
   config?: Partial<Config>;
   /** Where log lines go; a console logger at `config.logLevel` by default. */
   log?: Logger;
+  /**
+   * Functions Lua calls as `host.NAME(...)`: JSON-able values in and out; one returning a
+   * Promise suspends the Lua action until it settles. The same for every session, or made per
+   * session from its id and a signal that aborts when it closes.
+   */
+  host?: HostFunctionsOption;
 }
 
 /** The server as a Hono app, plus a way to stop it. */
@@ -60,7 +67,12 @@ export function luaUi(options: LuaUiOptions = {}): LuaUi {
   const coreFor = (basePath: string) => {
     let core = cores.get(basePath);
     if (!core) {
-      core = createCore(config, { log: options.log, basePath, site });
+      core = createCore(config, {
+        log: options.log,
+        basePath,
+        site,
+        hostFunctions: options.host,
+      });
       cores.set(basePath, core);
     }
     return core;

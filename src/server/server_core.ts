@@ -11,9 +11,12 @@ import { createLogger, type Logger } from "../log.ts";
 import { SessionManager } from "../session/manager.ts";
 import { createPersistence, type Persistence } from "../session/persistence.ts";
 import { type Hotload, watchSite } from "../site/hotload.ts";
-import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
+import { loadSite, type Site } from "../site/site.ts";
+import { loadEmbeddedSite } from "../site/embedded_site.ts";
+import { PACKAGE_ROOT } from "../package_files.ts";
 import { openSessionStore } from "../store/open_session_store.ts";
 import type { SessionStore } from "../store/session_store.ts";
+import { type HostFunctionsOption, sessionHost } from "../session/host_builtins/session_host.ts";
 import { createApp } from "./app.ts";
 import { clientAssets, clientScriptUrl } from "./client_assets.ts";
 import { mountDebug } from "./debug.ts";
@@ -63,6 +66,8 @@ export interface CoreOptions {
   basePath?: string;
   /** A site already loaded (an in-memory one); `config.dir` or the embedded app otherwise. */
   site?: Site;
+  /** The embedding app's functions for Lua's `host` table. */
+  hostFunctions?: HostFunctionsOption;
 }
 
 /** A server without its listening socket. */
@@ -100,6 +105,11 @@ export async function createCore(
   const log = options.log ?? createLogger({ level: config.logLevel });
   const site = options.site ?? await openSite(config, log);
   const store = await openStore(config);
+  // --app-store without a session store keeps the app's values in this process only.
+  const valueStore = config.appStore ? store ?? await openSessionStore("memory") : undefined;
+  if (config.appStore && !store) {
+    log.warn("--app-store with the memory session store: the app's data ends with the process");
+  }
   const secret = config.secret ?? await sharedSecret(store, log) ??
     randomSecret();
   let persistence: Persistence | undefined = undefined;
@@ -108,6 +118,11 @@ export async function createCore(
     site,
     log,
     flushDelayMs: options.flushDelayMs,
+    hostTables: sessionHost({
+      functions: options.hostFunctions,
+      allowFetch: config.allowFetch,
+      appStore: valueStore,
+    }),
     persistence: store && (persistence = createPersistence({
       store,
       instanceId: crypto.randomUUID(),
@@ -175,6 +190,7 @@ export async function createCore(
       await within(DRAIN_TIMEOUT_MS, manager.drain());
       manager.shutdown(); // flushes, closes each socket with 1012, cancels timers, drops the VMs
       await persistence?.close();
+      if (valueStore !== store) await valueStore?.close();
       await within(CLOSE_TIMEOUT_MS, allClosed(sockets));
     },
   };
@@ -222,9 +238,9 @@ const SERVER_NAMESPACE = "server";
 
 async function openSite(config: Config, log: Logger): Promise<Site> {
   try {
-    return await loadSite(config.dir ?? EMBEDDED_SITE, {
-      warn: (message) => log.warn(message),
-    });
+    const warn = (message: string) => log.warn(message);
+    if (config.dir === undefined) return await loadEmbeddedSite(PACKAGE_ROOT, { warn });
+    return await loadSite(config.dir, { warn });
   } catch (error) {
     throw new ConfigError(
       `Cannot load the site: ${(error as Error)?.message ?? error}`,

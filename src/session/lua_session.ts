@@ -357,6 +357,7 @@ export class LuaSession {
     this.#parts.timers.cancelAll();
     this.#parts.executor.close();
     this.#vm.close();
+    this.#parts.closeHost();
   }
 
   // ---- Inspection, for the debug view, tools and tests -------------------------------------

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { SessionHost } from "./host_builtins/session_host.ts";
 import { type Config, DEFAULT_CONFIG } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { FailureError } from "../failure.ts";
@@ -57,9 +58,12 @@ export type ManagerOptions =
       | "maxFlushBytes"
       | "sessionsPerMinute"
       | "maxUnsentBytes"
+      | "hostCallTimeoutMs"
     >
   >
   & {
+    /** The host functions Lua gets in each session (`host_builtins/session_host.ts`). */
+    hostTables?: SessionHost;
     site: Site;
     log: Logger;
     /** Bytes one session's Lua may hold (`--max-session-memory`; default 64 MiB). */
@@ -296,13 +300,13 @@ export class SessionManager {
       }, this.#options),
     };
     if (!persistence) {
-      const session = this.#createSession(undefined);
+      const session = this.#createSession(sid, undefined);
       entry.session = session;
       entry.ready = Promise.resolve(session);
       return entry;
     }
     entry.ready = persistence.claim(sid).then(({ snapshot }) => {
-      const session = this.#createSession(snapshot);
+      const session = this.#createSession(sid, snapshot);
       entry.session = session;
       if (this.#entries.get(sid) === entry && !this.#closing) persistence.track(sid, session);
       return session;
@@ -326,7 +330,7 @@ export class SessionManager {
       }
       session.log.info("Session changed on another instance; restoring its newer copy");
       session.shutdown();
-      const fresh = this.#createSession(snapshot);
+      const fresh = this.#createSession(entry.sid, snapshot);
       entry.session = fresh;
       if (this.#entries.get(entry.sid) === entry && !this.#closing) {
         persistence.track(entry.sid, fresh);
@@ -335,7 +339,7 @@ export class SessionManager {
     });
   }
 
-  #createSession(snapshot: Uint8Array | undefined): LuaSession {
+  #createSession(sid: string, snapshot: Uint8Array | undefined): LuaSession {
     const vendedId = String(this.#nextVendedId++);
     const log = this.#options.log.forSession(vendedId);
     // New sessions see the current files, with or without --hotload (one stat per site file).
@@ -358,6 +362,9 @@ export class SessionManager {
         maxFlushBytes: this.#options.maxFlushBytes,
       },
       dev: this.#options.dev,
+      host: this.#options.hostTables &&
+        ((signal) => this.#options.hostTables?.({ sessionId: sid, signal }) ?? {}),
+      hostCallTimeoutMs: this.#options.hostCallTimeoutMs,
     });
     log.info("Session created");
     return session;

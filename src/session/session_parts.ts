@@ -13,6 +13,7 @@ import { createLuaWorld } from "../lua/lua_world.ts";
 import { installMemoryBudget, trackCoroutines } from "../lua/memory_budget.ts";
 import { getField } from "../lua/navigate.ts";
 import { createProgram, type Program } from "../lua/program.ts";
+import { type HostTables, installHostTables } from "../lua/host_functions.ts";
 import { type AppModel, installAppModel, VIEW_LIST } from "../lua/prototypes.ts";
 import { openSandbox } from "../lua/sandbox.ts";
 import { createTimers, type Timers } from "../lua/timers.ts";
@@ -41,6 +42,13 @@ export interface PartsOptions {
   openPaths?: boolean;
   /** What the session may hold from its client and build for it; the defaults otherwise. */
   limits?: Partial<BackendLimits>;
+  /**
+   * The session's host functions (`host_functions.ts`), made once per session; `signal` aborts
+   * when the session closes.
+   */
+  host?: (signal: AbortSignal) => HostTables;
+  /** Longest wait for an async host call, in milliseconds (default 30 s). */
+  hostCallTimeoutMs?: number;
 }
 
 /** What the parts call back into their session for. */
@@ -70,6 +78,8 @@ export interface SessionParts {
   program: Program;
   /** A presenter type, prototype or wrapper factory by name (for `create=` and `itemWrapper`). */
   findType(name: string): LuaValue;
+  /** Aborts the session's host signal: pending host calls end, their results dropped. */
+  closeHost(): void;
 }
 
 /**
@@ -136,6 +146,13 @@ export function buildParts(options: PartsOptions, hooks: PartsHooks): SessionPar
       hooks.reportFailure("mutate()", { code: "lua-error", description: message }),
   });
   wrappers.registerBuiltin(VIEW_LIST, appModel.viewList);
+  const hostClosed = new AbortController();
+  if (options.host) {
+    installHostTables(vm, options.host(hostClosed.signal), {
+      timeoutMs: options.hostCallTimeoutMs,
+      signal: hostClosed.signal,
+    });
+  }
   const program: Program = createProgram({
     vm,
     sessionTable,
@@ -154,6 +171,7 @@ export function buildParts(options: PartsOptions, hooks: PartsHooks): SessionPar
     sessionTable,
     appModel,
     program,
+    closeHost: () => hostClosed.abort(),
     findType(name) {
       const presenter = api.presenter(name);
       if (presenter !== undefined) return presenter;

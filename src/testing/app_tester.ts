@@ -36,8 +36,11 @@ import { EMBEDDED_SITE, loadSite, type Site } from "../site/site.ts";
 import type { Result } from "../failure.ts";
 import { type ClientPage, openClientPage } from "./client_page.ts";
 import { inMemorySite, type SiteFiles } from "../site/in_memory_site.ts";
+import { loadEmbeddedSite } from "../site/embedded_site.ts";
 import { socketClass, type TestSocket } from "./test_socket.ts";
 import * as user from "./user_events.ts";
+import { type HostFunctionsOption, sessionHost } from "../session/host_builtins/session_host.ts";
+import type { SessionStore } from "../store/session_store.ts";
 
 // The types the tester's API names, so that an entry point re-exporting it documents them.
 export type { Config, Logger, LuaObject, LuaValue, Site, SiteFiles };
@@ -66,6 +69,12 @@ export interface AppTesterOptions {
   shortTimerMs: number;
   /** The server's logger; by default its lines are kept in {@link AppTester.logs}. */
   log: Logger | undefined;
+  /** Functions for Lua's `host` table, as `luaUi`'s `host` option. */
+  host: HostFunctionsOption | undefined;
+  /** A store for Lua's `store.get/set/delete` (as `--app-store`); none leaves `store` out. */
+  appStore: SessionStore | undefined;
+  /** Origins Lua's `http.fetch` may reach (as `--allow-fetch`). */
+  allowFetch: string[];
 }
 
 /** The defaults of {@link AppTesterOptions}. */
@@ -75,6 +84,9 @@ export const DEFAULT_APP_TESTER_OPTIONS: AppTesterOptions = {
   settleTimeoutMs: 5000,
   shortTimerMs: 1000,
   log: undefined,
+  host: undefined,
+  appStore: undefined,
+  allowFetch: [],
 };
 
 /** Options of {@link AppTester.waitFor}. */
@@ -152,6 +164,7 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 const QUIET_TURNS = 3;
 
 async function resolveSite(site: AppTesterOptions["site"]): Promise<Site> {
+  if (site === EMBEDDED_SITE) return await loadEmbeddedSite();
   if (typeof site === "string") return await loadSite(site);
   return site.lua instanceof Map ? site as Site : inMemorySite(site as SiteFiles);
 }
@@ -214,6 +227,11 @@ export async function testApp(options: Partial<AppTesterOptions> = {}): Promise<
     ...settings.config,
     site,
     log,
+    hostTables: sessionHost({
+      functions: settings.host,
+      allowFetch: settings.allowFetch,
+      appStore: settings.appStore,
+    }),
   });
   const sid = newSid();
   const inFlight = new Set<Promise<unknown>>();

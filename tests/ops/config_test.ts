@@ -45,6 +45,9 @@ const DOCUMENTED = [
   ["--sessions-per-minute", "UI_SESSIONS_PER_MINUTE"],
   ["--trust-proxy", "UI_TRUST_PROXY"],
   ["--max-unsent-bytes", "UI_MAX_UNSENT_BYTES"],
+  ["--allow-fetch", "UI_ALLOW_FETCH"],
+  ["--app-store", "UI_APP_STORE"],
+  ["--host-call-timeout", "UI_HOST_CALL_TIMEOUT"],
 ] as const;
 
 Deno.test("main.ts --help", async (t) => {
