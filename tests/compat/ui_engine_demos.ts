@@ -31,6 +31,7 @@ async function withApp(
   const problems: string[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.setDefaultTimeout(10_000);
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
     await page.goto(`http://127.0.0.1:${server.current.port}/`);
     await run(page, server, site);
@@ -79,7 +80,7 @@ for (const frontend of FRONTENDS) {
   });
 
   Deno.test(`tasks on ${frontend}`, async (t) => {
-    await withApp("tasks", frontend, (page) => taskFlows(t, page));
+    await withApp("tasks", frontend, (page) => taskFlows(t, page, frontend));
   });
 }
 
