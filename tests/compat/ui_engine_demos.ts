@@ -33,6 +33,13 @@ async function withApp(
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(10_000);
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    if (Deno.env.get("COMPAT_FRAMES")) {
+      page.on("websocket", (ws) => {
+        ws.on("framesent", (f) => console.log("sent", String(f.payload).slice(0, 300)));
+        ws.on("framereceived", (f) => console.log("received", String(f.payload).slice(0, 300)));
+        ws.on("close", () => console.log("closed"));
+      });
+    }
     await page.goto(`http://127.0.0.1:${server.current.port}/`);
     await run(page, server, site);
   } catch (error) {
