@@ -59,11 +59,19 @@ async function typeInto(page: Page, selector: string, text: string): Promise<voi
   await input.press("Tab");
 }
 
-Deno.test("UI_ENGINE_DIR names a ui-engine checkout", () => {
+/** Why the check cannot run, if it cannot: it then fails with that one message. */
+let missing: string | undefined;
+try {
   uiEngineDir();
+} catch (error) {
+  missing = (error as Error).message;
+}
+
+Deno.test("UI_ENGINE_DIR names a ui-engine checkout", () => {
+  if (missing) throw new Error(missing);
 });
 
-for (const frontend of FRONTENDS) {
+for (const frontend of missing ? [] : FRONTENDS) {
   Deno.test(`adder on ${frontend}`, async (t) => {
     await withApp("adder", frontend, async (page) => {
       const sum = page.locator("span[ui-value='compute()']");
@@ -91,7 +99,10 @@ for (const frontend of FRONTENDS) {
   });
 }
 
-Deno.test("contact manager on ui-engine survives a server restart with a session store", async (t) => {
+Deno.test({
+  name: "contact manager on ui-engine survives a server restart with a session store",
+  ignore: missing !== undefined,
+}, async (t) => {
   const store = await Deno.makeTempDir({ prefix: "ui_engine_store_" });
   const config = { sessionStore: `kv:${store}/sessions.kv`, snapshotDelayMs: 100 };
   try {
