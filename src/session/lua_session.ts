@@ -347,6 +347,30 @@ export class LuaSession {
     }).catch(() => {});
   }
 
+  /**
+   * A page that kept what it rendered but whose variables this session does not have (ui-engine's
+   * frontend reconnecting after a restart, or after its kept variables went) and that does not
+   * start over: variable 1 is sent with an empty `type`, then in full, in two frames, so the page
+   * clears its view and renders it again, re-creating its bindings. Variables of a previous
+   * connection go first.
+   */
+  reannounce(): Promise<void> {
+    return this.#parts.executor.run(() => {
+      const backend = this.#parts.backend;
+      backend.connectionClosed();
+      this.#sentTypes.clear();
+      const app = backend.tree.get(1);
+      if (!app) return;
+      app.watch();
+      const blank = emptyOutgoing();
+      blank.updates[1].push({ varId: 1, properties: { type: "" } });
+      this.#sink(blank, true);
+      const out = this.#balanced(() => this.afterBatch());
+      if (!isEmpty(out)) this.#sink(out, true);
+      this.log.info("Page asked to render again (its variables were not known here)");
+    }).catch(() => {});
+  }
+
   /** Resolves once the work queued so far has run. */
   idle(): Promise<void> {
     return this.#parts.executor.run(() => {}).catch(() => {});

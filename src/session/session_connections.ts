@@ -61,6 +61,19 @@ export const SERVICE_RESTART = 1012;
  * ```
  */
 export const DEFAULT_RECONNECT_GRACE_MS = 30_000;
+/**
+ * How long a connection that found no variables of its page may stay silent before the server
+ * asks its page to render again ({@link LuaSession.reannounce}): a page that starts sends
+ * `watch 1` at once (ui-engine's frontend within its 50 ms batch), a reconnecting ui-engine
+ * frontend sends nothing.
+ *
+ * @example
+ * ```ts
+ * import { REANNOUNCE_AFTER_MS } from "./session_connections.ts";
+ * REANNOUNCE_AFTER_MS; // 500
+ * ```
+ */
+export const REANNOUNCE_AFTER_MS = 500;
 /** Connections one session may hold waiting for their first frame besides the live one. */
 const MAX_WAITING = 8;
 
@@ -135,6 +148,8 @@ export class SessionConnections {
   readonly #waiting = new Set<LiveConnection>();
   /** Drops the variables a dropped connection left, unless a reconnect continues first. */
   #kept: ReturnType<typeof setTimeout> | undefined;
+  /** A live connection with no variables of its page, silent so far: when to re-announce. */
+  #silent: { connection: LiveConnection; timer: ReturnType<typeof setTimeout> } | undefined;
 
   /** Creates the (empty) connections of one session. */
   constructor(host: ConnectionHost, options: SessionConnectionsOptions) {
@@ -168,6 +183,7 @@ export class SessionConnections {
     host.counted(1);
     if (!this.#live) {
       this.#goLive(connection);
+      if (!connection.resumed) this.#awaitStart(connection);
       return connection;
     }
     // Another window holds the session: this one takes it over only when its first frame
@@ -180,11 +196,38 @@ export class SessionConnections {
     return connection;
   }
 
+  /**
+   * A connection that went live without kept variables: a page that starts sends `watch 1`
+   * first; one that stays silent, or whose first frame continues, kept a page this session has
+   * no variables of (a ui-engine frontend after a restart), so it is asked to render again.
+   */
+  #awaitStart(connection: LiveConnection): void {
+    const timer = setTimeout(() => {
+      if (this.#silent?.connection !== connection) return;
+      this.#silent = undefined;
+      if (!connection.active || !connection.first) return;
+      this.#host.ready().then((session) => {
+        if (connection.active && connection.first) return session.reannounce();
+      }).catch(() => {});
+    }, REANNOUNCE_AFTER_MS);
+    this.#silent = { connection, timer };
+  }
+
+  /** Stops waiting for a connection's first frame; true if it was still awaited. */
+  #stopAwaiting(connection: LiveConnection): boolean {
+    if (this.#silent?.connection !== connection) return false;
+    clearTimeout(this.#silent.timer);
+    this.#silent = undefined;
+    return true;
+  }
+
   /** The takeover rules, on a connection's first frame. */
   #firstFrame(
     connection: LiveConnection,
     over: boolean,
   ): "refused" | "starts-over" | "continues" {
+    // Queued now, so it runs before this frame does.
+    if (this.#stopAwaiting(connection) && !over) this.#host.session()?.reannounce();
     const tookOver = over && !connection.live;
     if (tookOver) this.#takeOver(connection);
     else if (!connection.live && this.#live) {
@@ -243,6 +286,7 @@ export class SessionConnections {
 
   /** Closes the live and the waiting connections (1012) and drops kept variables' timer. */
   closeAll(reason: string): void {
+    if (this.#silent) this.#stopAwaiting(this.#silent.connection);
     if (this.#kept !== undefined) clearTimeout(this.#kept);
     this.#kept = undefined;
     for (const connection of [...this.#waiting, ...(this.#live ? [this.#live] : [])]) {
@@ -275,6 +319,7 @@ export class SessionConnections {
   }
 
   #detach(connection: LiveConnection, keep: boolean): void {
+    this.#stopAwaiting(connection);
     if (!connection.active) return;
     connection.active = false;
     connection.batcher.close();

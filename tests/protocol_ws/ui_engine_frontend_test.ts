@@ -7,8 +7,18 @@
  * re-creates nothing. The delays are scaled down here; their order is what matters.
  */
 import assert from "node:assert/strict";
-import { OPEN_ELSEWHERE, TAKEN_OVER } from "../../src/session/session_connections.ts";
-import { defaultBrowser, openWebSocket, type Received } from "../support/ws_client.ts";
+import {
+  OPEN_ELSEWHERE,
+  REANNOUNCE_AFTER_MS,
+  TAKEN_OVER,
+} from "../../src/session/session_connections.ts";
+import {
+  defaultBrowser,
+  fixture,
+  openWebSocket,
+  type Received,
+  startTestServer,
+} from "../support/ws_client.ts";
 import { withHarness } from "./helpers.ts";
 
 const SITE = "protocol_site";
@@ -203,4 +213,77 @@ Deno.test("ui-engine's frontend: two tabs on one session stop instead of ping-po
       newer.stop();
     }
   });
+});
+
+Deno.test("ui-engine's frontend: after a restart the server asks the page to render again", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const config = { dir: fixture("persist_site"), sessionStore: `kv:${dir}/sessions.kv` };
+  let server = await startTestServer(config);
+  const browser = defaultBrowser(server);
+  const sid = await browser.newSid();
+  const url = `ws://127.0.0.1:${server.port}/ws/${sid}`;
+  const tab = new UiEngineTab(url, browser.headers());
+  /** Where variable 1 with an empty type was received first, from `from` on; -1 if not. */
+  const blankAt = (from = 0) =>
+    tab.received.findIndex((m, i) =>
+      i >= from && m.type === "update" && m.data.varId === 1 && m.data.properties?.type === ""
+    );
+  try {
+    await tab.start();
+    const count = tab.create(1, { path: "count" });
+    const click = tab.create(1, { path: "click()", access: "action" });
+    tab.send([{ type: "update", data: { varId: click, value: null } }]);
+    await until(() => tab.value(count) === 1, "the first click");
+    assert.equal(blankAt(), -1, "a page that starts is not asked to render again");
+
+    await t.step("a reconnect that sends nothing gets variable 1 blank, then in full", async () => {
+      const before = tab.received.length;
+      await server.shutdown();
+      server = await startTestServer({ ...config, port: server.port });
+      await until(() => blankAt(before) >= 0, "variable 1 with an empty type", 5000);
+      const full = tab.received.findIndex((m, i) =>
+        i > blankAt(before) && m.type === "update" && m.data.varId === 1 && m.data.properties?.type
+      );
+      assert.ok(full > blankAt(before), "then variable 1 with its type");
+      assert.ok("value" in tab.received[full]!.data);
+    });
+
+    await t.step("the page's new bindings see the state kept by the store", async () => {
+      const again = tab.create(1, { path: "count" });
+      const clickAgain = tab.create(1, { path: "click()", access: "action" });
+      await until(() => tab.value(again) === 1, "the restored count");
+      tab.send([{ type: "update", data: { varId: clickAgain, value: null } }]);
+      await until(() => tab.value(again) === 2, "a click after the restart");
+    });
+
+    await t.step("a first frame that continues is preceded by the request", async () => {
+      tab.drop();
+      const before = tab.received.length;
+      await server.shutdown();
+      server = await startTestServer({ ...config, port: server.port });
+      await until(() => tab.socket?.readyState === WebSocket.OPEN, "the reconnect", 5000);
+      tab.send([{ type: "update", data: { varId: click, value: null } }]);
+      const errorAt = () => tab.received.findIndex((m, i) => i >= before && m.type === "error");
+      await until(() => errorAt() >= 0, "the refusal of the unknown id", 5000);
+      assert.ok(blankAt(before) >= 0 && blankAt(before) < errorAt(), "the request comes first");
+    });
+
+    await t.step("a page that starts over after a restart is not asked", async () => {
+      const page = new UiEngineTab(url, browser.headers());
+      try {
+        await page.start();
+        await until(() => page.value(1) !== undefined, "the new page's app");
+        await sleep(REANNOUNCE_AFTER_MS + 200);
+        assert.ok(
+          !page.received.some((m) => m.type === "update" && m.data.properties?.type === ""),
+        );
+      } finally {
+        page.stop();
+      }
+    });
+  } finally {
+    tab.stop();
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
