@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * App testing without a browser, in the spirit of Phoenix's `LiveViewTest` and
  * `Livewire::test`: {@link testApp} starts a session on a site in this process (no HTTP server),

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * A page for tests: the built-in client's bundle (the very script the browser loads, from
  * `src/server/client_assets.ts`) run against a linkedom document instead of a browser's.

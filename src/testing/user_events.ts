@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * What a user's click, typing and key presses dispatch in a page under test, with the browser's
  * default actions the built-in client relies on: a click toggles a checkbox (then `input` and
