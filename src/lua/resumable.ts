@@ -22,7 +22,7 @@ import { lauxlib, lua, type LuaState } from "./fengari.ts";
 import { trackThread } from "./memory_budget.ts";
 import type { Failure } from "../failure.ts";
 import type { LuaVm } from "./vm.ts";
-import { nextTurn, type SliceOptions, threadFailure } from "./time_slice.ts";
+import { nextTurn, sliceDeadline, type SliceOptions, threadFailure } from "./time_slice.ts";
 
 /** Thrown through the task when a Lua call it made was suspended; caught by the runner. */
 export class SuspendedEntry extends Error {
@@ -94,7 +94,7 @@ export async function runResumable<T>(
   const resume = (co: LuaState, nargs: number): number => {
     running = co;
     hookYielded = false;
-    sliceEnd = performance.now() + sliceMs;
+    sliceEnd = sliceDeadline(vm, sliceMs);
     vm.setCallInterceptor(null); // calls made inside Lua run as plain protected calls
     try {
       return lua.lua_resume(co, L, nargs);
