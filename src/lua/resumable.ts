@@ -83,6 +83,8 @@ export async function runResumable<T>(
   let running: LuaState | null = null;
   let sliceEnd = 0;
   let hookYielded = false;
+  /** The entry has been suspended once: it is a long one, and under contention slices shorten. */
+  let continued = false;
   let pending: { fn: unknown; co: LuaState; ref: number; nresults: number } | null = null;
 
   const shouldYield = (thread: LuaState) => {
@@ -94,7 +96,7 @@ export async function runResumable<T>(
   const resume = (co: LuaState, nargs: number): number => {
     running = co;
     hookYielded = false;
-    sliceEnd = sliceDeadline(vm, sliceMs);
+    sliceEnd = sliceDeadline(vm, sliceMs, continued);
     vm.setCallInterceptor(null); // calls made inside Lua run as plain protected calls
     try {
       return lua.lua_resume(co, L, nargs);
@@ -177,6 +179,7 @@ export async function runResumable<T>(
         vm.setYieldCheck(null);
         vm.setCallInterceptor(null);
         await nextTurn();
+        continued = true;
         if (vm.closed) throw new Error("The session closed while Lua was running");
         vm.setYieldCheck(shouldYield);
         vm.setCallInterceptor(intercept);

@@ -56,10 +56,12 @@ export function nextTurn(): Promise<void> {
 const WALL_CLOCK_MESSAGE = "Lua code ran past its wall-clock limit";
 
 /**
- * The slice length while another VM ran Lua within the last {@link CONTENTION_WINDOW_MS}, in
- * milliseconds: a session alone keeps its longer slices (each turn of the event loop costs
- * about a millisecond of `setTimeout`), sessions that share the thread take turns faster, so
- * a click in one waits at most about this long behind another's long entry.
+ * The slice length of a long entry (one suspended at least once) while another VM ran Lua within
+ * the last {@link CONTENTION_WINDOW_MS}, in milliseconds. Each turn of the event loop costs
+ * about a millisecond of `setTimeout`, so a session alone keeps its full slices, and an entry's
+ * first slice is always full (short entries, nearly all of them, finish in it); a long entry
+ * that shares the thread takes turns faster, so a click elsewhere waits at most about this long
+ * behind it.
  *
  * @example
  * ```ts
@@ -77,24 +79,26 @@ let otherSlice: { vm: WeakRef<object>; at: number } | undefined;
 
 /**
  * Starts a slice of a VM's Lua: records it and answers when the slice should end, `sliceMs`
- * from now, or {@link CONTENDED_SLICE_MS} when another VM ran a slice recently.
+ * from now, or {@link CONTENDED_SLICE_MS} for a `continued` entry (suspended before) when
+ * another VM ran a slice recently.
  *
  * @example
  * ```ts
  * import { sliceDeadline } from "./time_slice.ts";
  * const a = {}, b = {};
- * sliceDeadline(a, 4); // now + 4: a is alone
- * sliceDeadline(b, 4); // now + 1: a ran just before
+ * sliceDeadline(a, 4, true); // now + 4: a is alone
+ * sliceDeadline(b, 4, false); // now + 4: b's entry has just started
+ * sliceDeadline(a, 4, true); // now + 1: b ran just before
  * ```
  */
-export function sliceDeadline(vm: object, sliceMs: number): number {
+export function sliceDeadline(vm: object, sliceMs: number, continued: boolean): number {
   const now = performance.now();
   if (lastSlice?.vm.deref() !== vm) {
     otherSlice = lastSlice;
     lastSlice = { vm: new WeakRef(vm), at: now };
   } else lastSlice.at = now;
-  const contended = otherSlice !== undefined && now - otherSlice.at < CONTENTION_WINDOW_MS &&
-    otherSlice.vm.deref() !== vm;
+  const contended = continued && otherSlice !== undefined &&
+    now - otherSlice.at < CONTENTION_WINDOW_MS && otherSlice.vm.deref() !== vm;
   return now + (contended ? Math.min(sliceMs, CONTENDED_SLICE_MS) : sliceMs);
 }
 
@@ -144,7 +148,7 @@ export async function runSliced(
   try {
     for (;;) {
       slices++;
-      sliceEnd = sliceDeadline(vm, settings.sliceMs);
+      sliceEnd = sliceDeadline(vm, settings.sliceMs, slices > 1);
       const status = lua.lua_resume(co, L, nargs);
       nargs = 0;
       if (status === lua.LUA_OK) {
