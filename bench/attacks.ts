@@ -5,6 +5,8 @@
  * attacker got back.
  *
  * Run: `deno run --allow-all bench/attacks.ts [values|amplify|flood|slow|deep ...] [-- FLAGS]`
+ * (`values` and `amplify` create variables without a template's path: by default the server
+ * refuses those before anything else, so measure them with `-- --open-paths`).
  *
  * @module
  */
@@ -172,7 +174,13 @@ const ATTACKS: Record<string, (port: number) => Promise<string>> = {
     const answer = await client.exchange([holding(10, value)]);
     let shown = answer.find((m) => m.type === "update" && m.data.varId === 10)?.data.value;
     while (Array.isArray(shown)) shown = shown[0];
-    const k = (shown as { obj: number }).obj;
+    const k = (shown as { obj?: number } | undefined)?.obj;
+    if (k === undefined) {
+      // Refused outright (template-only paths, the default): nothing to amplify.
+      const refusal = answer.find((m) => m.type === "error")?.data;
+      await client.close();
+      return `K refused (${refusal?.code}: ${refusal?.description}); run with -- --open-paths`;
+    }
     const start = client.frames.length;
     await client.exchange([holding(11, new Array(5_000).fill({ obj: k }))], true, 600_000);
     for (let f = 0; f < 5; f++) {

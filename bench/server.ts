@@ -17,14 +17,16 @@ import { memoryAfterGc } from "./stats.ts";
 
 /**
  * Flags every benchmark server gets on top of its own: the load clients click back to back
- * (thousands of frames a second, past the default 1,000 per connection) and open every session
- * from one address (past the default rate of new sessions per address).
+ * (thousands of frames a second, past the default 1,000 per connection and 1 MiB per second)
+ * and open every session from one address (past the default rate of new sessions per address).
  */
 export const LOAD_FLAGS: readonly string[] = [
   "--log-level",
   "error",
   "--max-frames-per-second",
   "1000000",
+  "--max-bytes-per-second",
+  "1g",
   "--sessions-per-minute",
   "1000000",
 ];

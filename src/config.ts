@@ -71,6 +71,17 @@ export interface Config {
   /** Most frames one connection may send per second; more are refused with `limit`. */
   maxFramesPerSecond: number;
   /**
+   * Bytes of frames one connection may send per second, on average (bursts up to four
+   * `maxFrameBytes`); frames past it are dropped with `limit` before they are parsed.
+   */
+  maxBytesPerSecond: number;
+  /**
+   * Resident memory of the whole process, in bytes, past which sessions are shed (the largest
+   * first) and new sessions refused with `limit`; `undefined` picks one for the machine
+   * (`defaultProcessMemory` in src/session/memory_ceiling.ts).
+   */
+  maxProcessMemory: number | undefined;
+  /**
    * Key that signs session ids; `undefined` means a random one per process, so session URLs
    * stop working after a restart.
    */
@@ -137,6 +148,8 @@ export const DEFAULT_CONFIG: Config = {
   maxSessionMemory: 64 * 1024 * 1024,
   maxSessions: 10_000,
   maxFramesPerSecond: 1000,
+  maxBytesPerSecond: 1024 * 1024,
+  maxProcessMemory: undefined,
   secret: undefined,
   allowedOrigins: [],
   csp: undefined,

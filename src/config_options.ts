@@ -196,6 +196,24 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     help: "most frames one connection may send per second",
   },
   {
+    key: "maxBytesPerSecond",
+    flag: "max-bytes-per-second",
+    env: "UI_MAX_BYTES_PER_SECOND",
+    kind: "size",
+    help: "bytes of frames one connection may send per second on average (bursts up to four " +
+      "--max-frame-bytes); frames past it are dropped unparsed (limit)",
+  },
+  {
+    key: "maxProcessMemory",
+    flag: "max-process-memory",
+    env: "UI_MAX_PROCESS_MEMORY",
+    kind: "size",
+    help: "resident memory of the process past which the largest sessions are shed (saved " +
+      "first, with a store) and new sessions refused (limit)",
+    defaultHelp:
+      "default: 400MiB on Deno Deploy, else 1.5GiB or 3/4 of the machine's memory if less",
+  },
+  {
     key: "secret",
     flag: "secret",
     env: "UI_SECRET",

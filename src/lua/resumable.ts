@@ -25,7 +25,7 @@ import { lauxlib, lua, type LuaState } from "./fengari.ts";
 import { trackThread } from "./memory_budget.ts";
 import type { Failure } from "../failure.ts";
 import type { LuaVm } from "./vm.ts";
-import { nextTurn, type SliceOptions, threadFailure } from "./time_slice.ts";
+import { nextTurn, sliceDeadline, type SliceOptions, threadFailure } from "./time_slice.ts";
 import { awaitsHostCall, setHostEntry, settleHostCall } from "./host_functions.ts";
 
 /** Thrown through the task when a Lua call it made was suspended; caught by the runner. */
@@ -87,6 +87,8 @@ export async function runResumable<T>(
   let running: LuaState | null = null;
   let sliceEnd = 0;
   let hookYielded = false;
+  /** The entry has been suspended once: it is a long one, and under contention slices shorten. */
+  let continued = false;
   let pending: { fn: unknown; co: LuaState; ref: number; nresults: number } | null = null;
 
   const shouldYield = (thread: LuaState) => {
@@ -98,7 +100,7 @@ export async function runResumable<T>(
   const resume = (co: LuaState, nargs: number): number => {
     running = co;
     hookYielded = false;
-    sliceEnd = performance.now() + sliceMs;
+    sliceEnd = sliceDeadline(vm, sliceMs, continued);
     vm.setCallInterceptor(null); // calls made inside Lua run as plain protected calls
     setHostEntry(vm, co);
     try {
@@ -185,7 +187,10 @@ export async function runResumable<T>(
         // An async host call: the other sessions run while its promise settles.
         let nargs = 0;
         if (awaitsHostCall(vm, co)) nargs = await settleHostCall(vm, co);
-        else await nextTurn();
+        else {
+          await nextTurn();
+          continued = true;
+        }
         if (vm.closed) throw new Error("The session closed while Lua was running");
         vm.setYieldCheck(shouldYield);
         vm.setCallInterceptor(intercept);

@@ -56,6 +56,53 @@ export function nextTurn(): Promise<void> {
 const WALL_CLOCK_MESSAGE = "Lua code ran past its wall-clock limit";
 
 /**
+ * The slice length of a long entry (one suspended at least once) while another VM ran Lua within
+ * the last {@link CONTENTION_WINDOW_MS}, in milliseconds. Each turn of the event loop costs
+ * about a millisecond of `setTimeout`, so a session alone keeps its full slices, and an entry's
+ * first slice is always full (short entries, nearly all of them, finish in it); a long entry
+ * that shares the thread takes turns faster, so a click elsewhere waits at most about this long
+ * behind it.
+ *
+ * @example
+ * ```ts
+ * import { CONTENDED_SLICE_MS } from "./time_slice.ts";
+ * CONTENDED_SLICE_MS; // 1
+ * ```
+ */
+export const CONTENDED_SLICE_MS = 1;
+/** How long after another VM's slice a VM counts as sharing the thread, in milliseconds. */
+const CONTENTION_WINDOW_MS = 100;
+
+/** The last VM that started a slice, and the last one before it that was another VM. */
+let lastSlice: { vm: WeakRef<object>; at: number } | undefined;
+let otherSlice: { vm: WeakRef<object>; at: number } | undefined;
+
+/**
+ * Starts a slice of a VM's Lua: records it and answers when the slice should end, `sliceMs`
+ * from now, or {@link CONTENDED_SLICE_MS} for a `continued` entry (suspended before) when
+ * another VM ran a slice recently.
+ *
+ * @example
+ * ```ts
+ * import { sliceDeadline } from "./time_slice.ts";
+ * const a = {}, b = {};
+ * sliceDeadline(a, 4, true); // now + 4: a is alone
+ * sliceDeadline(b, 4, false); // now + 4: b's entry has just started
+ * sliceDeadline(a, 4, true); // now + 1: b ran just before
+ * ```
+ */
+export function sliceDeadline(vm: object, sliceMs: number, continued: boolean): number {
+  const now = performance.now();
+  if (lastSlice?.vm.deref() !== vm) {
+    otherSlice = lastSlice;
+    lastSlice = { vm: new WeakRef(vm), at: now };
+  } else lastSlice.at = now;
+  const contended = continued && otherSlice !== undefined &&
+    now - otherSlice.at < CONTENTION_WINDOW_MS && otherSlice.vm.deref() !== vm;
+  return now + (contended ? Math.min(sliceMs, CONTENDED_SLICE_MS) : sliceMs);
+}
+
+/**
  * Calls a Lua function value with arguments as a sliced entry: starts the entry's budget, runs
  * until done, yielding to the event loop every `sliceMs`. Entries of one VM must not overlap:
  * the caller queues a session's work behind its running entry.
@@ -88,7 +135,7 @@ export async function runSliced(
   for (const arg of args) vm.push(arg, co);
   vm.beginEntry();
   const started = performance.now();
-  let sliceEnd = started + settings.sliceMs;
+  let sliceEnd = 0;
   let hookYielded = false;
   const shouldYield = (running: LuaState) => {
     if (running !== co || performance.now() < sliceEnd) return false;
@@ -101,7 +148,7 @@ export async function runSliced(
   try {
     for (;;) {
       slices++;
-      sliceEnd = performance.now() + settings.sliceMs;
+      sliceEnd = sliceDeadline(vm, settings.sliceMs, slices > 1);
       const status = lua.lua_resume(co, L, nargs);
       nargs = 0;
       if (status === lua.LUA_OK) {

@@ -18,7 +18,8 @@ export const STRING_BYTES = 240;
 
 /**
  * The estimated bytes of a parsed JSON value. The walk is iterative and stops once the count
- * passes `stopAbove`, so a value far over a budget costs no more to refuse than the budget.
+ * passes `stopAbove` (the answer is then just past it), so a value far over a budget costs no
+ * more to refuse than the budget; an array too long for it is refused from its length alone.
  *
  * @example
  * ```ts
@@ -37,12 +38,17 @@ export function clientValueBytes(json: unknown, stopAbove = Infinity): number {
       total += STRING_BYTES + value.length;
     } else if (Array.isArray(value)) {
       total += TABLE_BYTES;
+      // Each element counts at least a node: an array too long for what is left is refused
+      // from its length alone, without copying its elements onto the stack.
+      if (total + value.length * NODE_BYTES > stopAbove) return stopAbove + 1;
       for (const element of value) stack.push(element);
     } else if (value !== null && typeof value === "object") {
       total += TABLE_BYTES;
-      for (const [key, element] of Object.entries(value)) {
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
         total += STRING_BYTES + key.length;
-        stack.push(element);
+        if (total > stopAbove) return total;
+        stack.push((value as Record<string, unknown>)[key]);
       }
     }
   }

@@ -79,6 +79,8 @@ export class BackendBudget<V> {
   #heldTotal = 0;
   /** Value JSON the current batch may still build. */
   #batchJsonLeft = Infinity;
+  /** Each table's JSON (or failure) by type during a batch, keyed by the table itself. */
+  #encoded: Map<unknown, Map<string | undefined, string | FailureError>> | undefined;
 
   /** Creates an empty budget. */
   constructor(limits: BackendLimits & { maxVariables: number }) {
@@ -176,7 +178,9 @@ export class BackendBudget<V> {
 
   /**
    * The world as change detection sees it: every value JSON is bounded by the per-variable limit
-   * and by what is left of the batch's.
+   * and by what is left of the batch's. Within a batch a table is encoded once per type, however
+   * many variables show it (its JSON is still charged to the batch each time it is sent): one
+   * batch is one snapshot of the session's values.
    */
   world(world: ValueWorld<V>): ValueWorld<V> {
     const { maxValueBytes } = this.#limits;
@@ -185,18 +189,39 @@ export class BackendBudget<V> {
       encode: (value, type) => {
         if (this.#batchJsonLeft <= 0) throw new FailureError("too-large", BATCH_CUT);
         const limit = Math.min(maxValueBytes, this.#batchJsonLeft);
+        const memo = typeof value === "object" && value !== null
+          ? this.#encoded?.get(value)
+          : undefined;
+        const known = memo?.get(type);
+        if (known instanceof FailureError) throw known;
         let json: string;
-        try {
-          json = world.encode(value, type, limit);
-        } catch (error) {
-          if (!(error instanceof FailureError) || limit === maxValueBytes) throw error;
-          this.#batchJsonLeft = 0;
-          throw new FailureError("too-large", BATCH_CUT);
+        if (typeof known === "string" && known.length <= limit) json = known;
+        else {
+          try {
+            json = world.encode(value, type, limit);
+          } catch (error) {
+            if (!(error instanceof FailureError)) throw error;
+            if (limit === maxValueBytes) {
+              this.#remember(value, type, error);
+              throw error;
+            }
+            this.#batchJsonLeft = 0;
+            throw new FailureError("too-large", BATCH_CUT);
+          }
+          this.#remember(value, type, json);
         }
         this.#batchJsonLeft -= json.length;
         return json;
       },
     };
+  }
+
+  /** Keeps a table's JSON (or its per-variable failure) for the rest of the batch. */
+  #remember(value: V | null, type: string | undefined, result: string | FailureError): void {
+    if (!this.#encoded || typeof value !== "object" || value === null) return;
+    let byType = this.#encoded.get(value);
+    if (!byType) this.#encoded.set(value, byType = new Map());
+    byType.set(type, result);
   }
 
   /**
@@ -205,10 +230,12 @@ export class BackendBudget<V> {
    */
   batch(out: Outgoing, detect: () => void): void {
     this.#batchJsonLeft = BATCH_JSON_FACTOR * this.#limits.maxFlushBytes;
+    this.#encoded = new Map();
     try {
       detect();
     } finally {
       this.#batchJsonLeft = Infinity;
+      this.#encoded = undefined;
     }
     const cut = out.errors.filter((error) => error.description === BATCH_CUT);
     if (cut.length > 0) {

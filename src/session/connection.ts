@@ -17,7 +17,7 @@ import { errorOutgoing } from "../protocol/outgoing.ts";
 import { type ParsedFrame, parseFrame } from "../protocol/messages.ts";
 import type { LuaSession } from "./lua_session.ts";
 import { reportLuaErrors } from "./lua_errors.ts";
-import { createRateLimit } from "./rate_limit.ts";
+import { createByteRate, createRateLimit } from "./rate_limit.ts";
 
 /**
  * The transport side of a connection.
@@ -105,7 +105,7 @@ export const WAITING_FRAMES = 4;
  */
 export type ConnectionOptions =
   & Pick<Config, "maxFrameBytes" | "maxMessagesPerFrame">
-  & Partial<Pick<Config, "dev" | "maxFlushBytes" | "maxUnsentBytes">>
+  & Partial<Pick<Config, "dev" | "maxFlushBytes" | "maxUnsentBytes" | "maxBytesPerSecond">>
   & {
     /** Longest wait before a background flush, in milliseconds. */
     flushDelayMs?: number;
@@ -219,6 +219,10 @@ export function createConnection(
   });
   const rate = createRateLimit(options.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND);
   const maxWaiting = WAITING_FRAMES * options.maxFrameBytes;
+  const bytes = createByteRate(
+    options.maxBytesPerSecond ?? DEFAULT_CONFIG.maxBytesPerSecond,
+    maxWaiting,
+  );
   let waiting = 0;
   const connection: LiveConnection = {
     get session(): LuaSession {
@@ -244,13 +248,16 @@ export function createConnection(
       if (!connection.active) return;
       // Frames arrive faster than a session may handle them: what waits is bounded, so a
       // client cannot queue up memory (each parsed frame can be several times its text).
-      if (waiting + text.length > maxWaiting) {
-        const failure = newFailure(
-          "limit",
-          `This connection's earlier frames are still being handled (${waiting} bytes); ` +
-            "this frame was dropped",
-        );
-        batcher.add(errorOutgoing(failure), true);
+      // Parsing is the one cost a frame has before any budget applies, so what a connection
+      // sends is bounded in bytes per second too: the excess is dropped unparsed.
+      const refusal = waiting + text.length > maxWaiting
+        ? `This connection's earlier frames are still being handled (${waiting} bytes); ` +
+          "this frame was dropped"
+        : !bytes(text.length)
+        ? "This connection sent too many bytes per second; this frame was dropped"
+        : undefined;
+      if (refusal !== undefined) {
+        batcher.add(errorOutgoing(newFailure("limit", refusal)), true);
         return;
       }
       waiting += text.length;

@@ -168,6 +168,12 @@ export class LuaSession {
     return this.#parts.executor.closed;
   }
 
+  /** The session's memory account: what its Lua holds and the client values it keeps. */
+  get memoryBytes(): number {
+    const { meter, backend } = this.#parts;
+    return meter.liveBytes + meter.charged + backend.clientValueBytes;
+  }
+
   /** Live timers. */
   get timerCount(): number {
     return this.#parts.timers.count;

@@ -12,7 +12,7 @@
 import type { SessionHost } from "./host_builtins/session_host.ts";
 import { type Config, DEFAULT_CONFIG } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { FailureError } from "../failure.ts";
+import { FailureError, newFailure } from "../failure.ts";
 import type { Site } from "../site/site.ts";
 import { refreshSite } from "../site/refresh.ts";
 import type { Connection, ConnectionSink } from "./connection.ts";
@@ -20,6 +20,8 @@ import { LuaSession } from "./lua_session.ts";
 import type { Persistence } from "./persistence.ts";
 import { SessionConnections } from "./session_connections.ts";
 import { type AddressRateLimit, createAddressRateLimit } from "./rate_limit.ts";
+import { createMemoryCeiling, type MemoryCeiling } from "./memory_ceiling.ts";
+import type { MemoryCeilingOptions } from "./memory_ceiling.ts";
 
 /**
  * Who is connecting, as the edge saw it.
@@ -59,6 +61,8 @@ export type ManagerOptions =
       | "sessionsPerMinute"
       | "maxUnsentBytes"
       | "hostCallTimeoutMs"
+      | "maxBytesPerSecond"
+      | "maxProcessMemory"
     >
   >
   & {
@@ -76,6 +80,8 @@ export type ManagerOptions =
     persistence?: Persistence;
     /** How long a dropped connection's variables wait for a reconnect, in milliseconds. */
     reconnectGraceMs?: number;
+    /** The process-wide memory ceiling's timings and measure (`maxProcessMemory` sets it). */
+    memoryCeiling?: Partial<MemoryCeilingOptions>;
   };
 
 interface Entry {
@@ -96,6 +102,8 @@ export interface ManagerStats {
   sessionsEvicted: number;
   /** Connections closed because they left too much output unsent. */
   slowReadersClosed: number;
+  /** Sessions shed because the process passed its memory ceiling. */
+  sessionsShed: number;
 }
 
 /** A well-formed session id: 32 lowercase hex characters. */
@@ -140,10 +148,12 @@ export class SessionManager {
   /** Sessions without a connection, the longest idle first (a Map keeps insertion order). */
   readonly #idle = new Map<string, Entry>();
   readonly #newSessions: AddressRateLimit;
+  readonly #ceiling: MemoryCeiling;
   readonly #stats: ManagerStats = {
     sessionsRateLimited: 0,
     sessionsEvicted: 0,
     slowReadersClosed: 0,
+    sessionsShed: 0,
   };
   #nextVendedId = 1;
   #connections = 0;
@@ -155,6 +165,11 @@ export class SessionManager {
     this.#newSessions = createAddressRateLimit(
       options.sessionsPerMinute ?? DEFAULT_CONFIG.sessionsPerMinute,
     );
+    this.#ceiling = createMemoryCeiling({
+      entries: () => this.#entries.values(),
+      shed: (sid, why) => this.#shed(sid, why),
+      log: options.log,
+    }, { ...options.memoryCeiling, maxBytes: options.maxProcessMemory });
   }
 
   /** What was refused or shed so far. */
@@ -236,6 +251,9 @@ export class SessionManager {
           "Too many new sessions from this address; try again in a minute",
         );
       }
+      if (!this.#ceiling.admit()) {
+        throw new FailureError("limit", "Server is low on memory; try again in a minute");
+      }
       if (this.#entries.size >= this.#options.maxSessions && !this.#evictIdle()) {
         throw new FailureError(
           "limit",
@@ -265,12 +283,22 @@ export class SessionManager {
     return true;
   }
 
-  /** Removes an entry without a connection and shuts its session down. */
-  #drop(entry: Entry, ended: boolean): void {
+  /** Over the memory ceiling: the session is saved (with a store) and dropped, its client told. */
+  #shed(sid: string, why: string): void {
+    const entry = this.#entries.get(sid);
+    if (!entry) return;
+    this.#stats.sessionsShed++;
+    this.#drop(entry, false, newFailure("limit", `${why}; this session was closed`));
+    entry.ready.then((session) => session.log.warn(`Session shed: ${why}`));
+  }
+
+  /** Removes an entry (closing any connection) and shuts its session down. */
+  #drop(entry: Entry, ended: boolean, shed?: ReturnType<typeof newFailure>): void {
     this.#entries.delete(entry.sid);
     this.#idle.delete(entry.sid);
     if (entry.expiry !== undefined) clearTimeout(entry.expiry);
-    entry.connections.closeAll(ended ? "Session expired" : "Session evicted");
+    const reason = ended ? "Session expired" : shed ? "Server is low on memory" : "Session evicted";
+    entry.connections.closeAll(reason, shed);
     const persistence = this.#options.persistence;
     const saved = !ended && persistence ? persistence.save(entry.sid) : Promise.resolve();
     saved.catch(() => {}).finally(() => {
@@ -384,6 +412,7 @@ export class SessionManager {
   /** Closes every connection with 1012 and shuts every session down. */
   shutdown(): void {
     this.#closing = true;
+    this.#ceiling.stop();
     for (const entry of this.#entries.values()) {
       if (entry.expiry !== undefined) clearTimeout(entry.expiry);
       entry.connections.closeAll("Server restarting");

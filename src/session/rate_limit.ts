@@ -1,6 +1,6 @@
 /**
- * The rate limits of the session manager: frames per connection per second, and new sessions
- * per client address per minute.
+ * The rate limits of the session manager: frames and bytes per connection per second, and new
+ * sessions per client address per minute.
  *
  * @module
  */
@@ -25,6 +25,33 @@ export function createRateLimit(perSecond: number): () => boolean {
       count = 0;
     }
     return ++count <= perSecond;
+  };
+}
+
+/**
+ * A token bucket of bytes: `perSecond` refilled continuously, up to `burst`. Returns false (and
+ * takes nothing) when `bytes` do not fit what is left, so a connection that sends large frames
+ * faster than that has the excess dropped before it is parsed.
+ *
+ * @example
+ * ```ts
+ * import { createByteRate } from "./rate_limit.ts";
+ * const allow = createByteRate(1000, 3000);
+ * [allow(2000), allow(2000), allow(500)]; // [true, false, true] within a moment
+ * ```
+ */
+export function createByteRate(
+  perSecond: number,
+  burst: number,
+): (bytes: number, now?: number) => boolean {
+  let tokens = burst;
+  let at = Date.now();
+  return (bytes, now = Date.now()) => {
+    tokens = Math.min(burst, tokens + (now - at) * perSecond / 1000);
+    at = now;
+    if (bytes > tokens) return false;
+    tokens -= bytes;
+    return true;
   };
 }
 

@@ -9,7 +9,9 @@
  *
  * @module
  */
+import type { Failure } from "../failure.ts";
 import type { Logger } from "../log.ts";
+import { errorOutgoing } from "../protocol/outgoing.ts";
 import {
   type Connection,
   type ConnectionOptions,
@@ -284,13 +286,17 @@ export class SessionConnections {
     }
   }
 
-  /** Closes the live and the waiting connections (1012) and drops kept variables' timer. */
-  closeAll(reason: string): void {
+  /**
+   * Closes the live and the waiting connections (1012) and drops kept variables' timer; a
+   * `notice` goes to each first, as an `error` message.
+   */
+  closeAll(reason: string, notice?: Failure): void {
     if (this.#silent) this.#stopAwaiting(this.#silent.connection);
     if (this.#kept !== undefined) clearTimeout(this.#kept);
     this.#kept = undefined;
     for (const connection of [...this.#waiting, ...(this.#live ? [this.#live] : [])]) {
-      if (connection.live) connection.batcher.flush();
+      if (notice) connection.batcher.add(errorOutgoing(notice), false);
+      if (connection.live || notice) connection.batcher.flush();
       this.#waiting.delete(connection);
       this.#detach(connection, false);
       try {

@@ -10,7 +10,7 @@ import type { Failure } from "../failure.ts";
 import { installApi } from "../lua/api.ts";
 import { toLua } from "../lua/fengari.ts";
 import { createLuaWorld } from "../lua/lua_world.ts";
-import { installMemoryBudget, trackCoroutines } from "../lua/memory_budget.ts";
+import { installMemoryBudget, type MemoryMeter, trackCoroutines } from "../lua/memory_budget.ts";
 import { getField } from "../lua/navigate.ts";
 import { createProgram, type Program } from "../lua/program.ts";
 import { type HostTables, installHostTables } from "../lua/host_functions.ts";
@@ -67,6 +67,8 @@ export interface PartsHooks {
 export interface SessionParts {
   vm: LuaVm;
   runner: EntryRunner;
+  /** What the session's Lua holds, for its memory budget and the process's ceiling. */
+  meter: MemoryMeter;
   wrappers: WrapperRegistry;
   backend: Backend<LuaValue>;
   executor: Executor;
@@ -163,6 +165,7 @@ export function buildParts(options: PartsOptions, hooks: PartsHooks): SessionPar
   parts = {
     vm,
     runner,
+    meter,
     wrappers,
     backend,
     executor,

@@ -1,11 +1,11 @@
 /**
  * Tests for src/lua/time_slice.ts: a long entry in one VM lets another VM's trivial entry finish
  * within a few milliseconds; the instruction budget counts across slices; errors, the app's own
- * coroutines and a top-level yield behave.
+ * coroutines and a top-level yield behave; slices shorten while another VM runs Lua.
  */
 import assert from "node:assert/strict";
 import { openSandbox } from "../../src/lua/sandbox.ts";
-import { runSliced } from "../../src/lua/time_slice.ts";
+import { CONTENDED_SLICE_MS, runSliced, sliceDeadline } from "../../src/lua/time_slice.ts";
 import { type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 
 function makeVm(budget = 1_000_000_000): LuaVm {
@@ -82,5 +82,28 @@ Deno.test("time slicing", async (t) => {
     const vm = makeVm();
     const result = await runSliced(vm, fn(vm, "coroutine.yield(1)"), []);
     assert.equal(result.ok, false);
+  });
+});
+
+Deno.test("a long entry's slices are shorter while another VM runs Lua", async (t) => {
+  const a = {};
+  const b = {};
+  const length = (vm: object, continued = true) =>
+    sliceDeadline(vm, 4, continued) - performance.now();
+  await t.step("a VM alone gets its full slices", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150)); // earlier tests' VMs are quiet
+    length(a);
+    assert.ok(length(a) > 3, "a alone");
+  });
+  await t.step("after another VM's slice, a long entry gets the contended slice", () => {
+    assert.ok(length(b, false) > 3, "an entry's first slice is full");
+    assert.ok(length(a) <= CONTENDED_SLICE_MS);
+    assert.ok(length(b) <= CONTENDED_SLICE_MS);
+    assert.ok(length(a) <= CONTENDED_SLICE_MS);
+  });
+  await t.step("once the other VM has been quiet a while, full slices again", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    length(a);
+    assert.ok(length(a) > 3, "a alone again");
   });
 });

@@ -32,6 +32,8 @@ const DOCUMENTED = [
   ["--max-session-memory", "UI_MAX_SESSION_MEMORY"],
   ["--max-sessions", "UI_MAX_SESSIONS"],
   ["--max-frames-per-second", "UI_MAX_FRAMES_PER_SECOND"],
+  ["--max-bytes-per-second", "UI_MAX_BYTES_PER_SECOND"],
+  ["--max-process-memory", "UI_MAX_PROCESS_MEMORY"],
   ["--secret", "UI_SECRET"],
   ["--allowed-origins", "UI_ALLOWED_ORIGINS"],
   ["--csp", "UI_CSP"],
@@ -87,6 +89,8 @@ Deno.test("main.ts --help", async (t) => {
     assert.match(stdout, /env UI_INSTRUCTION_BUDGET; default: 10000000/);
     assert.match(stdout, /env UI_MAX_SESSIONS; default: 10000\n/);
     assert.match(stdout, /env UI_MAX_FRAMES_PER_SECOND; default: 1000\n/);
+    assert.match(stdout, /env UI_MAX_BYTES_PER_SECOND; default: 1MiB\n/);
+    assert.match(stdout, /env UI_MAX_PROCESS_MEMORY; default: 400MiB on Deno Deploy/);
     assert.match(stdout, /env UI_INLINE_LUA; default: false/);
     assert.match(stdout, /env UI_DEBUG; default: false/);
     assert.match(stdout, /env UI_OPEN_PATHS; default: false/);

@@ -28,6 +28,17 @@ Deno.test("clientValueBytes", async (t) => {
     const counted = clientValueBytes(huge, 10_000);
     assert.ok(counted > 10_000 && counted < 10_000 + 2 * NODE_BYTES, String(counted));
   });
+  await t.step("refuses a long array from its length, without walking it", () => {
+    const huge = new Array(5_000_000).fill(0);
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) assert.equal(clientValueBytes(huge, 1_000_000), 1_000_001);
+    assert.ok(performance.now() - started < 50, `took ${performance.now() - started} ms`);
+  });
+  await t.step("stops inside a wide object", () => {
+    const wide = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]));
+    const counted = clientValueBytes(wide, 10_000);
+    assert.ok(counted > 10_000 && counted < 10_000 + 2 * NODE_BYTES + 10, String(counted));
+  });
 });
 
 Deno.test("propertyBytes counts names and values", () => {
