@@ -15,12 +15,12 @@ import type { Logger } from "../log.ts";
 import { emptyOutgoing, isEmpty, merge, type Outgoing } from "../protocol/outgoing.ts";
 import type { ParsedFrame } from "../protocol/messages.ts";
 import type { Site } from "../site/site.ts";
-import { viewdefType } from "../viewdefs/store.ts";
 import type { Variable } from "../variables/variable.ts";
 import { createDevReporter, type DevReporter } from "./dev_errors.ts";
 import { propertyChanged } from "./lua_property.ts";
 import { buildParts, type PartsOptions, type SessionParts } from "./session_parts.ts";
 import { restoreParts, saveParts } from "./session_snapshots.ts";
+import { createViewdefDelivery, type ViewdefDelivery } from "./viewdef_delivery.ts";
 
 /** Options of {@link LuaSession.create}. */
 export interface LuaSessionOptions extends PartsOptions {
@@ -70,8 +70,7 @@ export class LuaSession {
   readonly #dev: DevReporter;
   /** Why the session was ended (its memory budget), once it was. */
   #ended: Failure | null = null;
-  /** Types whose viewdefs the current connection has. */
-  readonly #sentTypes = new Set<string>();
+  readonly #viewdefs: ViewdefDelivery;
   #startupErrors = emptyOutgoing();
   #sink: OutputSink = () => {};
   /** Lua ran since the last snapshot. */
@@ -87,6 +86,10 @@ export class LuaSession {
     this.#site = options.site;
     this.#inlineLua = options.inlineLua;
     this.#dev = createDevReporter({ dev: options.dev ?? false, site: options.site, log: this.log });
+    this.#viewdefs = createViewdefDelivery(
+      options.site.viewdefs,
+      (type, out) => this.#dev.missingViewdef(type, out),
+    );
     this.#parts = buildParts(options, {
       propertyChanged: (variable, name, value) =>
         propertyChanged(variable, name, value, {
@@ -276,13 +279,7 @@ export class LuaSession {
       merge(out, this.#startupErrors);
       this.#startupErrors = emptyOutgoing();
     }
-    for (const type of types) {
-      if (this.#sentTypes.has(type)) continue;
-      this.#sentTypes.add(type);
-      const found = this.#site.viewdefs.forType(type);
-      if (Object.keys(found).length > 0) out.viewdefs = { ...out.viewdefs, ...found };
-      else this.#dev.missingViewdef(type, out);
-    }
+    this.#viewdefs.add(types, out);
     return out;
   }
 
@@ -320,8 +317,7 @@ export class LuaSession {
   /** Re-sends a changed viewdef if this session's connection has its type (hot reload). */
   resendViewdef(key: string): Promise<void> {
     return this.#parts.executor.run(() => {
-      if (!this.#sentTypes.has(viewdefType(key))) return;
-      const template = this.#site.viewdefs.get(key);
+      const template = this.#viewdefs.resend(key);
       if (template === undefined) return;
       const out = emptyOutgoing();
       out.viewdefs = { [key]: template };
@@ -336,7 +332,7 @@ export class LuaSession {
   connectionClosed(): Promise<void> {
     return this.#parts.executor.run(() => {
       this.#parts.backend.connectionClosed();
-      this.#sentTypes.clear();
+      this.#viewdefs.reset();
     }).catch(() => {});
   }
 
@@ -347,7 +343,7 @@ export class LuaSession {
   connectionResumed(): Promise<void> {
     return this.#parts.executor.run(() => {
       this.#parts.backend.connectionResumed();
-      this.#sentTypes.clear();
+      this.#viewdefs.reset();
       const out = this.#balanced(() => this.afterBatch());
       if (!isEmpty(out)) this.#sink(out, true);
     }).catch(() => {});
@@ -364,7 +360,7 @@ export class LuaSession {
     return this.#parts.executor.run(() => {
       const backend = this.#parts.backend;
       backend.connectionClosed();
-      this.#sentTypes.clear();
+      this.#viewdefs.reset();
       const app = backend.tree.get(1);
       if (!app) return;
       app.watch();
