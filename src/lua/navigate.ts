@@ -136,8 +136,25 @@ export function callMethod(
  */
 export function readSegments(vm: LuaVm, base: LuaValue, segments: readonly Segment[]): Outcome {
   let value = base;
-  for (const segment of segments) {
+  for (let i = 0; i < segments.length; i++) {
     if (value === null) break;
+    const segment = segments[i] as Segment;
+    // Change detection's hot path: a field or index of a table read directly, no result object.
+    if (segment.kind !== "call" && typeof value === "object" && value.kind === "table") {
+      const cell = rawField(
+        value.raw as RawTable,
+        segment.kind === "field" ? segment.key : segment.position,
+      );
+      if (cell === null) {
+        value = null;
+        continue;
+      }
+      const read = cell === undefined ? undefined : vm.fromRaw(cell);
+      if (read !== undefined) {
+        value = read;
+        continue;
+      }
+    }
     const step = readStep(vm, value, segment);
     if (!step.ok) return step;
     value = step.value;

@@ -316,6 +316,7 @@ export class LuaVm {
    * left and the failure is returned.
    */
   pcall(nargs: number, nresults: number, L: LuaState = this.L): Failure | null {
+    this.#budget.startClock();
     if (this.#interceptor && L === this.L) {
       const intercepted = this.#interceptor(nargs, nresults);
       if (intercepted !== undefined) return intercepted;
