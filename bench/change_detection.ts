@@ -188,6 +188,8 @@ export async function measureChangeDetection(
     log: silentLogger,
     instructionBudget: 100_000_000,
     maxVariables: variables + 1000,
+    // The variables' properties alone pass the default client budget past ~60,000 variables.
+    limits: { maxClientValueBytes: 1024 * variables + 16 * 1024 * 1024 },
     inlineLua: false,
   });
   try {
