@@ -41,8 +41,13 @@ export interface DetectionFigure {
   naiveChanged: number;
 }
 
-/** Untimed passes of both algorithms before the timed ones. */
-const WARM_UP = 3;
+/**
+ * Untimed passes of both algorithms before the timed ones: at least 3, and about 30,000
+ * variables' worth, so that a small tree is timed on optimised code as a large one is.
+ */
+function warmUpPasses(variables: number): number {
+  return Math.max(3, Math.round(30_000 / variables));
+}
 
 /** Rows per size: the list variable plus three variables per row. */
 function rowsFor(variables: number): number {
@@ -188,6 +193,8 @@ export async function measureChangeDetection(
     log: silentLogger,
     instructionBudget: 100_000_000,
     maxVariables: variables + 1000,
+    // The variables' properties alone pass the default client budget past ~60,000 variables.
+    limits: { maxClientValueBytes: 1024 * variables + 16 * 1024 * 1024 },
     inlineLua: false,
   });
   try {
@@ -203,7 +210,7 @@ export async function measureChangeDetection(
     const naive = new NaiveDetector(session.vmForDiagnostics);
     naive.detect(roots(session));
     // Warm-up: the timed batches run compiled code, as they would in a long-lived server.
-    for (let i = 0; i < WARM_UP; i++) {
+    for (let i = 0; i < warmUpPasses(created); i++) {
       session.afterBatch();
       naive.detect(roots(session));
     }

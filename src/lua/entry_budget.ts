@@ -32,6 +32,8 @@ export class EntryBudget {
   #timedOut = false;
   #wallClockExpired = false;
   #deadline = Infinity;
+  /** An entry began but its wall clock has not started: nothing has run in it yet. */
+  #clockPending = false;
   #inFrame = false;
   /** The memory budget's test (see `memory_budget.ts`). */
   memoryExceeded: () => boolean = () => false;
@@ -56,7 +58,22 @@ export class EntryBudget {
   /** Starts an entry; does nothing inside a frame. */
   beginEntry(): void {
     if (this.#inFrame) return;
-    this.#reset();
+    // Change detection begins one entry per variable, most of which run no Lua at all: the
+    // clock (a system call) starts when something first runs or asks for it.
+    this.#steps = 0;
+    this.#timedOut = false;
+    this.#wallClockExpired = false;
+    this.#clockPending = true;
+  }
+
+  /** Starts the wall clock of an entry begun with {@link beginEntry}, if not yet started. */
+  startClock(): void {
+    if (this.#clockPending) this.#startClockNow();
+  }
+
+  #startClockNow(): void {
+    this.#clockPending = false;
+    this.#deadline = performance.now() + this.#options.wallClockMs;
   }
 
   /** Starts a frame: one budget until {@link endFrame}. */
@@ -75,7 +92,7 @@ export class EntryBudget {
     this.#steps = 0;
     this.#timedOut = false;
     this.#wallClockExpired = false;
-    this.#deadline = performance.now() + this.#options.wallClockMs;
+    this.#startClockNow();
   }
 
   /** Instructions (and charged library work) used so far. */
@@ -85,6 +102,7 @@ export class EntryBudget {
 
   /** True when the current entry or frame is past its wall-clock limit. */
   get pastDeadline(): boolean {
+    if (this.#clockPending) this.#startClockNow();
     return performance.now() > this.#deadline;
   }
 
@@ -117,6 +135,7 @@ export class EntryBudget {
 
   /** True (and recorded) when the wall clock of the entry ran out. */
   #checkDeadline(): boolean {
+    if (this.#clockPending) this.#startClockNow();
     if (performance.now() <= this.#deadline) return false;
     this.#wallClockExpired = true;
     return true;

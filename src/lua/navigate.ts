@@ -145,6 +145,23 @@ export function readSegments(
   for (let index = 0; index < segments.length; index++) {
     if (value === null) break;
     const segment = segments[index] as Segment;
+    // Change detection's hot path: a field or index of a table read directly, no result object.
+    if (segment.kind !== "call" && typeof value === "object" && value.kind === "table") {
+      const cell = rawField(
+        value.raw as RawTable,
+        segment.kind === "field" ? segment.key : segment.position,
+      );
+      if (cell === null) {
+        if (nilField && segment.kind === "field") nilField(value, segment, index);
+        value = null;
+        continue;
+      }
+      const read = cell === undefined ? undefined : vm.fromRaw(cell);
+      if (read !== undefined) {
+        value = read;
+        continue;
+      }
+    }
     const step = readStep(vm, value, segment);
     if (!step.ok) return step;
     if (step.value === null && nilField && segment.kind === "field" && typeof value === "object") {

@@ -117,6 +117,8 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   installNumberFunctions(vm);
   runPrelude(vm);
   installLua51Names(vm);
+  // Every session builds these tables the same way: their names are one copy per process.
+  vm.shareGlobalNames();
 }
 
 function openSafeOs(vm: LuaVm): void {

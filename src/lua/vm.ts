@@ -21,7 +21,8 @@ import {
 } from "./fengari.ts";
 import { EntryBudget } from "./entry_budget.ts";
 import { catchNativeErrors, errorMessage, guard, insertTraceback } from "./guard.ts";
-import { rawString, type RawValue } from "./fengari_internals/raw_reads.ts";
+import { rawString, type RawTable, type RawValue } from "./fengari_internals/raw_reads.ts";
+import { shareNames } from "./fengari_internals/shared_strings.ts";
 import { pushCompiled, rememberCompiled } from "./fengari_internals/shared_chunks.ts";
 import { mergeOptions } from "../options.ts";
 
@@ -41,6 +42,8 @@ export interface LuaObject {
   readonly push: LuaProxy;
   /** fengari's own object behind the value (opaque), for `fengari_internals/raw_reads.ts`. */
   readonly raw: object;
+  /** Set once its id went to the client (see {@link LuaVm.expose}). */
+  exposed?: boolean;
 }
 
 /** Options of {@link LuaVm}. */
@@ -238,6 +241,7 @@ export class LuaVm {
       id: this.#nextId++,
       push: lua.lua_toproxy(L, idx),
       raw: pointer,
+      exposed: false,
     };
     this.#objects.set(pointer, object);
     return object;
@@ -272,7 +276,9 @@ export class LuaVm {
    * `{"obj": N}` can name it. Objects never shown cannot be named.
    */
   expose(object: LuaObject): void {
-    if (this.#byId.has(object.id)) return;
+    // A flag on the object, not a lookup: every batch shows the same objects again.
+    if (object.exposed) return;
+    object.exposed = true;
     this.#byId.set(object.id, new WeakRef(object));
     this.#idRegistry.register(object, object.id);
   }
@@ -280,6 +286,18 @@ export class LuaVm {
   /** The live object with this id, if it was exposed to the client and is still referenced. */
   objectById(id: number): LuaObject | undefined {
     return this.#byId.get(id)?.deref();
+  }
+
+  /**
+   * Makes the names of the global table and of the tables in it (libraries, API tables) the
+   * process's shared copies (see `fengari_internals/shared_strings.ts`): every session builds
+   * them alike, and each name costs about 250 bytes per copy.
+   */
+  shareGlobalNames(): void {
+    // Straight from the registry: no object (and no object id) is made for the global table.
+    lua.lua_rawgeti(this.L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+    shareNames(lua.lua_topointer(this.L, -1) as RawTable);
+    lua.lua_pop(this.L, 1);
   }
 
   /** The global table. */
@@ -321,6 +339,7 @@ export class LuaVm {
    * left and the failure is returned.
    */
   pcall(nargs: number, nresults: number, L: LuaState = this.L): Failure | null {
+    this.#budget.startClock();
     if (this.#interceptor && L === this.L) {
       const intercepted = this.#interceptor(nargs, nresults);
       if (intercepted !== undefined) return intercepted;

@@ -148,6 +148,8 @@ export function buildParts(options: PartsOptions, hooks: PartsHooks): SessionPar
       hooks.reportFailure("mutate()", { code: "lua-error", description: message }),
   });
   wrappers.registerBuiltin(VIEW_LIST, appModel.viewList);
+  // The `session` and `ui` tables' names, like the libraries', are one copy per process.
+  vm.shareGlobalNames();
   const hostClosed = new AbortController();
   if (options.host) {
     installHostTables(vm, options.host(hostClosed.signal), {

@@ -45,6 +45,9 @@ export class ChangeDetector<V> {
   /** While refreshing one variable: whether it failed, and whether its errors are muted. */
   #failed = false;
   #quiet = false;
+  /** The walk's stacks: variables, and whether each one's errors are muted. */
+  readonly #stack: Variable<V>[] = [];
+  readonly #quietStack: boolean[] = [];
 
   /** Creates a detector over a value world. */
   constructor(world: ValueWorld<V>) {
@@ -59,17 +62,24 @@ export class ChangeDetector<V> {
   detect(roots: Iterable<Variable<V>>, out: Changes, sentTypes: Set<string>): void {
     // Below a variable whose type just changed, the client is about to replace its views:
     // errors of the old children's paths on the new value are not worth reporting.
-    const stack: [Variable<V>, boolean][] = [];
-    const pushChildren = (children: Iterable<Variable<V>>, quiet: boolean) => {
-      const list = [...children];
-      for (let i = list.length - 1; i >= 0; i--) stack.push([list[i] as Variable<V>, quiet]);
-    };
-    pushChildren(roots, false);
-    while (stack.length > 0) {
-      const [variable, quiet] = stack.pop() as [Variable<V>, boolean];
-      if (variable.inactive) continue;
-      const typeChanged = this.#refresh(variable, out, sentTypes, quiet);
-      if (variable.children.size > 0) pushChildren(variable.children, quiet || typeChanged);
+    // Two flat stacks, reused from batch to batch: nothing is allocated per variable.
+    const stack = this.#stack;
+    const quietStack = this.#quietStack;
+    const base = stack.length;
+    try {
+      pushReversed(stack, quietStack, roots, false);
+      while (stack.length > base) {
+        const variable = stack.pop() as Variable<V>;
+        const quiet = quietStack.pop() as boolean;
+        if (variable.inactive) continue;
+        const typeChanged = this.#refresh(variable, out, sentTypes, quiet);
+        if (variable.children.size > 0) {
+          pushReversed(stack, quietStack, variable.children, quiet || typeChanged);
+        }
+      }
+    } finally {
+      stack.length = base;
+      quietStack.length = base;
     }
   }
 
@@ -94,16 +104,23 @@ export class ChangeDetector<V> {
         }
       }
       let shown = variable.value;
-      const wrapperName = variable.properties.get("wrapper");
-      if (wrapperName !== undefined && !ignoredWrapper(variable)) {
+      if (variable.hasWrapper && !ignoredWrapper(variable)) {
+        const wrapperName = variable.properties.get("wrapper") as string;
         shown = this.#refreshWrapper(variable, wrapperName, out);
         type = variable.wrapper === null ? "" : world.wrapperType(variable.wrapper, wrapperName);
+        json = this.#encode(variable, shown, out);
       } else {
         if (variable.wrapper !== null) this.disposeWrapper(variable);
-        type = world.typeOf(shown);
-        json = this.#encode(variable, shown, out, type);
+        const primitive = shown === null || typeof shown !== "object";
+        type = primitive ? "" : world.typeOf(shown);
+        // The common case: the very value encoded last time, whose JSON cannot have changed
+        // (a primitive, or a typed object, sent as a reference). No JSON is built for it.
+        json = variable.knownJson(shown, type);
+        if (json === undefined) {
+          json = this.#encode(variable, shown, out, type);
+          variable.recordShown(shown, type, json, primitive || type !== "");
+        }
       }
-      json ??= this.#encode(variable, shown, out);
       if (!this.#failed) variable.clearError();
     }
     if (!variable.watched) return false;
@@ -111,7 +128,9 @@ export class ChangeDetector<V> {
     const resend = variable.takeResend();
     const sendJson = json !== undefined && (json !== variable.sentJson || resend);
     if (sendJson) variable.markSentJson(json as string);
-    let properties = variable.takeProperties(resend, RESERVED_WIRE_PROPERTIES);
+    let properties = resend || variable.propertiesChanged
+      ? variable.takeProperties(resend, RESERVED_WIRE_PROPERTIES)
+      : undefined;
     const typeChanged = json !== undefined && type !== (variable.sentType ?? "");
     if (json !== undefined && (typeChanged || (resend && type !== ""))) {
       properties ??= {};
@@ -190,9 +209,7 @@ export class ChangeDetector<V> {
  * ```
  */
 export function navigationValue<V>(variable: Variable<V>): V | null {
-  return variable.properties.has("wrapper") && !ignoredWrapper(variable)
-    ? variable.wrapper
-    : variable.value;
+  return variable.hasWrapper && !ignoredWrapper(variable) ? variable.wrapper : variable.value;
 }
 
 /**
@@ -210,6 +227,25 @@ export function pathBase<V>(variable: Variable<V>): V | null {
   let anchor = variable.parent;
   for (let i = 0; i < (variable.path?.up ?? 0) && anchor; i++) anchor = anchor.parent;
   return anchor ? navigationValue(anchor) : null;
+}
+
+/** Pushes variables in reverse order, so that they pop in order. */
+function pushReversed<V>(
+  stack: Variable<V>[],
+  quietStack: boolean[],
+  variables: Iterable<Variable<V>>,
+  quiet: boolean,
+): void {
+  const from = stack.length;
+  for (const variable of variables) {
+    stack.push(variable);
+    quietStack.push(quiet);
+  }
+  for (let i = from, j = stack.length - 1; i < j; i++, j--) {
+    const swap = stack[i] as Variable<V>;
+    stack[i] = stack[j] as Variable<V>;
+    stack[j] = swap;
+  }
 }
 
 /** The variable's priority, raised by the suffix priority of any property the update carries. */

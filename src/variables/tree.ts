@@ -40,7 +40,7 @@ export class VariableTree<V = unknown> {
   /** Adds a variable made (and validated) beforehand; the caller has checked that the id is free. */
   insert(variable: Variable<V>): Variable<V> {
     this.#byId.set(variable.id, variable);
-    if (variable.parent) variable.parent.children.add(variable);
+    if (variable.parent) variable.parent.addChild(variable);
     else this.#roots.add(variable);
     return variable;
   }
@@ -57,7 +57,7 @@ export class VariableTree<V = unknown> {
       for (const child of next.children) stack.push(child);
     }
     removed.reverse();
-    if (variable.parent) variable.parent.children.delete(variable);
+    if (variable.parent) variable.parent.removeChild(variable);
     else this.#roots.delete(variable);
     return removed;
   }

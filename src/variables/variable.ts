@@ -28,6 +28,13 @@ export const PRIORITY_NAMES: Record<string, Priority> = {
   low: 2,
 };
 
+/** No value recorded: unlike any value, `undefined` included. */
+const NOTHING = Symbol("nothing");
+
+// deno-lint-ignore no-explicit-any
+const NO_CHILDREN: ReadonlySet<Variable<any>> = new Set();
+const NO_WATCHERS: readonly never[] = [];
+
 const ACCESS = new Set<Access>(["r", "w", "rw", "action"]);
 
 /**
@@ -123,10 +130,15 @@ export interface NewVariable<V> {
 export class Variable<V> {
   readonly id: number;
   readonly parent: Variable<V> | undefined;
-  readonly children: Set<Variable<V>> = new Set();
+  // Sets and maps most variables never fill are made on first use: change detection reads
+  // every variable on every batch, and fewer objects per variable keep that walk in cache.
+  #children: Set<Variable<V>> | undefined;
   readonly origin: Origin;
-  /** Current properties, names without priority suffixes. */
-  readonly properties: Map<string, string>;
+  /**
+   * Current properties, names without priority suffixes; changed only through the methods below,
+   * which keep the flags change detection reads on every batch.
+   */
+  readonly properties: ReadonlyMap<string, string>;
   /** Priorities given with a property's suffix. */
   readonly propertyPriority: Map<string, Priority>;
   #path: Path | undefined;
@@ -139,10 +151,18 @@ export class Variable<V> {
   #json: string | undefined;
   #sentType: string | undefined;
   #watchers = 0;
-  readonly #changedProperties = new Set<string>();
+  #changedProperties: Set<string> | undefined;
   #resendAll = false;
   #lastError: string | undefined;
-  readonly #propertyWatchers = new Map<string, V[]>();
+  #propertyWatchers: Map<string, V[]> | undefined;
+  // Read by change detection for every variable on every batch: kept as fields, not looked up.
+  #inactive = false;
+  #priority: Priority = 1;
+  #hasWrapper = false;
+  /** The value last encoded, its value JSON and `type`: an identical value needs no encoding. */
+  #shown: unknown = NOTHING;
+  #shownJson: string | undefined;
+  #shownType = "";
   /** The value world's handle for this variable (wrapper factories get it), made on demand. */
   handle: V | null = null;
 
@@ -157,6 +177,36 @@ export class Variable<V> {
     this.#access = spec.access ?? "rw";
     this.#value = spec.value ?? null;
     if (spec.watched) this.#watchers = 1;
+    this.#noteFlags();
+  }
+
+  /** Recomputes the flags kept from the properties. */
+  #noteFlags(): void {
+    const properties = this.properties;
+    const inactive = properties.get("inactive");
+    this.#inactive = inactive !== undefined && inactive !== "false" && inactive !== "";
+    this.#priority = PRIORITY_NAMES[properties.get("priority") ?? "medium"] ?? 1;
+    this.#hasWrapper = properties.has("wrapper");
+  }
+
+  #setProperty(name: string, value: string): void {
+    (this.properties as Map<string, string>).set(name, value);
+    if (name === "inactive" || name === "priority" || name === "wrapper") this.#noteFlags();
+  }
+
+  /** The variables made under this one, in creation order. */
+  get children(): ReadonlySet<Variable<V>> {
+    return this.#children ?? NO_CHILDREN;
+  }
+
+  /** Joins a child to this variable (see {@link VariableTree.add}). */
+  addChild(child: Variable<V>): void {
+    (this.#children ??= new Set()).add(child);
+  }
+
+  /** Removes a child (see {@link VariableTree.remove}). */
+  removeChild(child: Variable<V>): void {
+    this.#children?.delete(child);
   }
 
   /** Parsed `path` property, when the value comes through a path. */
@@ -211,13 +261,41 @@ export class Variable<V> {
 
   /** True while an `inactive` property holds: no updates for it or its subtree. */
   get inactive(): boolean {
-    const inactive = this.properties.get("inactive");
-    return inactive !== undefined && inactive !== "false" && inactive !== "";
+    return this.#inactive;
   }
 
   /** The update priority from the `priority` property. */
   get priority(): Priority {
-    return PRIORITY_NAMES[this.properties.get("priority") ?? "medium"] ?? 1;
+    return this.#priority;
+  }
+
+  /** True when a `wrapper` property is set (whether or not it is ignored). */
+  get hasWrapper(): boolean {
+    return this.#hasWrapper;
+  }
+
+  /** True when the server changed properties since the last flush. */
+  get propertiesChanged(): boolean {
+    return this.#changedProperties !== undefined && this.#changedProperties.size > 0;
+  }
+
+  /**
+   * The value JSON last encoded for `value` with this `type`, when `value` is the very value
+   * encoded then (a primitive, or a typed object, whose JSON is its reference); else undefined.
+   */
+  knownJson(value: V | null, type: string): string | undefined {
+    if (value !== this.#shown || type !== this.#shownType) return undefined;
+    return this.#shownJson;
+  }
+
+  /**
+   * Records the value JSON of a value for {@link knownJson}; `reusable` is false for a value
+   * whose JSON may change while it stays the same object (an untyped table).
+   */
+  recordShown(value: V | null, type: string, json: string | undefined, reusable: boolean): void {
+    this.#shown = reusable && json !== undefined ? value : NOTHING;
+    this.#shownType = type;
+    this.#shownJson = json;
   }
 
   /** A `watch`: counts it and resends value and properties with the next flush. */
@@ -258,14 +336,14 @@ export class Variable<V> {
       this.#access = accessFor(value, this.#path, this.id);
     }
     if (priority !== undefined) this.propertyPriority.set(name, priority);
-    this.properties.set(name, value);
+    this.#setProperty(name, value);
   }
 
   /** A property set by the server; sent with the next flush when it changed. */
   setServerProperty(name: string, value: string): void {
     if (this.properties.get(name) === value) return;
-    this.properties.set(name, value);
-    this.#changedProperties.add(name);
+    this.#setProperty(name, value);
+    (this.#changedProperties ??= new Set()).add(name);
   }
 
   /** Makes the value come from `create=`: the path is no longer read. */
@@ -284,13 +362,13 @@ export class Variable<V> {
       for (const [name, value] of this.properties) {
         if (!reserved.has(name)) (properties ??= {})[name] = value;
       }
-    } else if (this.#changedProperties.size > 0) {
+    } else if (this.#changedProperties !== undefined && this.#changedProperties.size > 0) {
       properties = {};
       for (const name of this.#changedProperties) {
         properties[name] = this.properties.get(name) ?? "";
       }
     }
-    if (this.#changedProperties.size > 0) this.#changedProperties.clear();
+    if (this.#changedProperties !== undefined) this.#changedProperties = undefined;
     return properties;
   }
 
@@ -343,6 +421,7 @@ export class Variable<V> {
 
   /** `session:watchProperty`: `fn` runs when the client changes the property. */
   watchProperty(name: string, fn: V): void {
+    this.#propertyWatchers ??= new Map();
     const list = this.#propertyWatchers.get(name) ?? [];
     list.push(fn);
     this.#propertyWatchers.set(name, list);
@@ -350,7 +429,7 @@ export class Variable<V> {
 
   /** The watchers of a property. */
   propertyWatchers(name: string): readonly V[] {
-    return this.#propertyWatchers.get(name) ?? [];
+    return this.#propertyWatchers?.get(name) ?? NO_WATCHERS;
   }
 
   /** The connection went away: forget what it was sent and what it watched. */

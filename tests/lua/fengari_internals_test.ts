@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { internalsStatus, reportInternals } from "../../src/lua/fengari_internals/self_check.ts";
 import { pushCompiled } from "../../src/lua/fengari_internals/shared_chunks.ts";
+import { shareKeys } from "../../src/lua/fengari_internals/shared_strings.ts";
+import type { RawTable } from "../../src/lua/fengari_internals/raw_reads.ts";
 import { capStringOperands, operandHooksOn } from "../../src/lua/fengari_internals/operands.ts";
 import { useExactNumbers } from "../../src/lua/numbers.ts";
 import { installMemoryBudget } from "../../src/lua/memory_budget.ts";
@@ -64,6 +66,7 @@ Deno.test("self-check", async (t) => {
     const status = internalsStatus();
     assert.equal(status.rawReads, true);
     assert.equal(status.sharedChunks, true);
+    assert.equal(status.sharedStrings, true);
     assert.equal(status.operandHooks, true);
     assert.equal(status.allocationHooks, true);
     assert.equal(operandHooksOn(), true);
@@ -91,5 +94,40 @@ Deno.test("self-check", async (t) => {
     const status = reportInternals(logger);
     assert.equal(status.rawReads && status.sharedChunks && status.allocationHooks, true);
     assert.deepEqual(lines, []);
+  });
+});
+
+Deno.test("names shared between sessions", async (t) => {
+  const sandboxed = () => {
+    const vm = new LuaVm();
+    openSandbox(vm);
+    vm.beginEntry();
+    return vm;
+  };
+  const first = sandboxed();
+  const second = sandboxed();
+
+  await t.step("a second session's library names are the first one's copies", () => {
+    const table = (vm: LuaVm) => {
+      const result = vm.evaluate("return {upper = 1, lower = 2}");
+      assert.equal(result.ok, true);
+      return ((result.ok ? result.value[0] : null) as { raw: RawTable }).raw;
+    };
+    shareKeys(table(first));
+    assert.equal(shareKeys(table(second)), 2);
+    // The sandbox shared the library names already: nothing is left to replace.
+    assert.equal(shareKeys(second.globals().raw as RawTable), 0);
+  });
+
+  await t.step("each session still changes only its own tables", () => {
+    const code = `string.upper = function() return "mine" end
+      local names = 0
+      for _ in pairs(math) do names = names + 1 end
+      return ("x"):upper(), string.lower("AB"), names > 20`;
+    assert.deepEqual(first.evaluate(code), { ok: true, value: ["mine", "ab", true] });
+    assert.deepEqual(second.evaluate(`return ("x"):upper(), math.floor(2.5)`), {
+      ok: true,
+      value: ["X", 2],
+    });
   });
 });

@@ -21,6 +21,7 @@ import { numberCellsOn } from "./number_cells.ts";
 import { operandHooksOn } from "./operands.ts";
 import { rawReadsOn } from "./raw_reads.ts";
 import { sharedChunksOn } from "./shared_chunks.ts";
+import { sharedStringsOn } from "./shared_strings.ts";
 
 /** Which uses of fengari's internals matched its layout (and, for patches, are installed). */
 export interface InternalsStatus {
@@ -28,6 +29,8 @@ export interface InternalsStatus {
   rawReads: boolean;
   /** Compiled chunks shared between sessions; off, each load compiles. */
   sharedChunks: boolean;
+  /** Library and API names shared between sessions; off, each session has its own copies. */
+  sharedStrings: boolean;
   /** String operands can be measured: the string cap and the `..` memory check. */
   operandHooks: boolean;
   /** The allocation hooks and heap walk of the memory budget. */
@@ -50,6 +53,7 @@ export function internalsStatus(): InternalsStatus {
   return {
     rawReads: rawReadsOn(),
     sharedChunks: sharedChunksOn(),
+    sharedStrings: sharedStringsOn(),
     operandHooks: operandHooksOn(),
     allocationHooks: allocationHooksOn(),
     exactNumbers: numberCellsOn(),
@@ -72,7 +76,9 @@ export function reportInternals(
   logger: Logger = createLogger({ level: "error" }),
 ): InternalsStatus {
   const status = internalsStatus();
-  const off = (["rawReads", "sharedChunks", "operandHooks", "allocationHooks"] as const)
+  const off = (
+    ["rawReads", "sharedChunks", "sharedStrings", "operandHooks", "allocationHooks"] as const
+  )
     .filter((name) => !status[name]);
   if (off.length > 0 && !reported) {
     reported = true;
