@@ -4,17 +4,13 @@
  * while a call is pending, and two sessions progressing while one waits.
  */
 import assert from "node:assert/strict";
-import { silentLogger } from "../../src/log.ts";
 import type { HostTables } from "../../src/lua/host_functions.ts";
 import { installHostTables } from "../../src/lua/host_functions.ts";
 import { LuaVm } from "../../src/lua/vm.ts";
-import { encodeFrame, type Outgoing } from "../../src/protocol/outgoing.ts";
+import { encodeFrame } from "../../src/protocol/outgoing.ts";
 import { parseMessage } from "../../src/protocol/messages.ts";
-import { LuaSession } from "../../src/session/lua_session.ts";
-import { ViewdefStore } from "../../src/viewdefs/store.ts";
-
-// deno-lint-ignore no-explicit-any
-type Wire = { type: string; data: any };
+import type { LuaSession } from "../../src/session/lua_session.ts";
+import { sessionHarness, type Wire } from "../support/session_harness.ts";
 
 const MAIN = `
 app = { result = "", log = "" }
@@ -53,40 +49,12 @@ function makeSession(
   host: (signal: AbortSignal) => HostTables,
   options: { vendedId?: string; budget?: number; timeoutMs?: number } = {},
 ): Harness {
-  const session = LuaSession.create({
-    vendedId: options.vendedId ?? "1",
-    site: {
-      root: "/in-memory",
-      lua: new Map([["main.lua", MAIN]]),
-      viewdefs: new ViewdefStore(new Map()),
-      htmlDir: undefined,
-    },
-    log: silentLogger,
-    instructionBudget: options.budget ?? 10_000_000,
-    maxVariables: 1000,
-    inlineLua: false,
-    openPaths: true,
+  const { session, sent, send, act } = sessionHarness(MAIN, {
+    vendedId: options.vendedId,
+    instructionBudget: options.budget,
     host,
     hostCallTimeoutMs: options.timeoutMs,
   });
-  const sent: Wire[] = [];
-  session.attach((out: Outgoing) => sent.push(...JSON.parse(encodeFrame(out))));
-  const send = async (...messages: unknown[]): Promise<Wire[]> => {
-    const items = messages.map((message) => parseMessage(message));
-    const out = await session.handleFrame({ userEvent: true, items });
-    return JSON.parse(encodeFrame(out));
-  };
-  const created = new Set<number>();
-  const act = async (id: number, method: string) => {
-    if (!created.has(id)) {
-      created.add(id);
-      await send({
-        type: "create",
-        data: { id, parentId: 1, properties: { path: `${method}()`, access: "action" } },
-      });
-    }
-    return send({ type: "update", data: { varId: id, value: null } });
-  };
   const result = () => {
     const value = session.evaluate("return app.result");
     return value.ok ? value.value[0] : value.failure.description;

@@ -5,14 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { FailureError } from "../../src/failure.ts";
-import { silentLogger } from "../../src/log.ts";
-import { encodeFrame, type Outgoing } from "../../src/protocol/outgoing.ts";
-import { parseMessage } from "../../src/protocol/messages.ts";
-import { LuaSession } from "../../src/session/lua_session.ts";
-import { ViewdefStore } from "../../src/viewdefs/store.ts";
-
-// deno-lint-ignore no-explicit-any
-type Wire = { type: string; data: any };
+import type { LuaSession } from "../../src/session/lua_session.ts";
+import { sessionHarness, type Wire } from "../support/session_harness.ts";
 
 const MIB = 1024 * 1024;
 
@@ -52,37 +46,11 @@ interface Harness {
 function makeSession(
   options: { budget?: number; memory?: number; vendedId?: string } = {},
 ): Harness {
-  const session = LuaSession.create({
-    vendedId: options.vendedId ?? "1",
-    site: {
-      root: "/in-memory",
-      lua: new Map([["main.lua", MAIN]]),
-      viewdefs: new ViewdefStore(new Map()),
-      htmlDir: undefined,
-    },
-    log: silentLogger,
-    instructionBudget: options.budget ?? 10_000_000,
+  return sessionHarness(MAIN, {
+    vendedId: options.vendedId,
+    instructionBudget: options.budget,
     maxSessionMemory: options.memory ?? 16 * MIB,
-    maxVariables: 1000,
-    inlineLua: false,
-    openPaths: true,
   });
-  const sent: Wire[] = [];
-  session.attach((out: Outgoing) => sent.push(...JSON.parse(encodeFrame(out))));
-  const send = async (...messages: unknown[]): Promise<Wire[]> => {
-    const items = messages.map((message) => parseMessage(message));
-    const out = await session.handleFrame({ userEvent: true, items });
-    return JSON.parse(encodeFrame(out));
-  };
-  const created = new Set<number>();
-  const act = async (id: number, method: string) => {
-    if (!created.has(id)) {
-      created.add(id);
-      await send(create(id, 1, { path: `${method}()`, access: "action" }));
-    }
-    return send({ type: "update", data: { varId: id, value: null } });
-  };
-  return { session, sent, send, act };
 }
 
 const create = (id: number, parentId: number, properties: Record<string, string>) => ({
