@@ -158,5 +158,7 @@ export async function sigtermDuringEntry(
   server.child.kill("SIGTERM");
   const status = await server.child.status;
   await client.closedPromise;
-  return `SIGTERM during utf8(): exit ${status.code} after ${Math.round(performance.now() - start)} ms`;
+  return `SIGTERM during utf8(): exit ${status.code} after ${
+    Math.round(performance.now() - start)
+  } ms`;
 }
