@@ -4,7 +4,12 @@
  * its peak and after, the worst latency of another session's `watch` meanwhile, and what the
  * attacker got back.
  *
- * Run: `deno run --allow-all bench/attacks.ts [values|amplify|flood|slow|deep ...] [-- FLAGS]`
+ * The other session's latency is measured for 2 s (10 s for `busy`) with nothing else running ("idle"), during the
+ * attack and for 3 s after the attacker left ("after"): a `watch` round trip on the default app,
+ * a click (an action and the change detection after it) on `bench/attack_site/`, which the
+ * attacks of `lua_attacks.ts` (getters, luamem, library, busy) are run against.
+ *
+ * Run: `deno run --allow-all bench/attacks.ts [values|amplify|flood|slow|deep|getters|luamem|library|busy ...] [-- FLAGS]`
  * (`values` and `amplify` create variables without a template's path: by default the server
  * refuses those before anything else, so measure them with `-- --open-paths`).
  *
@@ -12,15 +17,22 @@
  */
 import { create, TestBrowser, TestClient, update, watch } from "../tests/support/ws_client.ts";
 import { openRawSocket } from "../tests/protocol_ws/raw_socket.ts";
+import { actionClient, ATTACK_SITE, LUA_ATTACKS, sigtermDuringEntry } from "./lua_attacks.ts";
 
 const SECRET = "bench secret for the attacks, not for production";
 
 interface Figure {
   attack: string;
+  /** The machine's 1-minute load average when the attack began. */
+  load: number;
   rssBeforeMiB: number;
   rssPeakMiB: number;
   rssAfterMiB: number;
+  /** The other session's latency: p99 with nothing else running, p99 and worst meanwhile, worst after. */
+  idleP99Ms: number;
+  p99OtherMs: number;
   worstOtherMs: number;
+  worstAfterMs: number;
   seconds: number;
   notes: string;
 }
@@ -37,6 +49,17 @@ function rssMiB(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
 }
+
+function loadAverage(): number {
+  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startServer(flags: string[]): Promise<{ child: Deno.ChildProcess; port: number }> {
   const port = freePort();
@@ -92,49 +115,66 @@ async function runAttacker(name: string, port: number): Promise<string> {
   return new TextDecoder().decode(output.stdout).trim();
 }
 
-/** Runs an attack while sampling RSS and timing another session's round trips. */
+/**
+ * Runs an attack while sampling RSS and timing another session's round trips (`clicks`: a click
+ * on the attack site, else a `watch` of the app).
+ */
 async function measure(
   name: string,
   server: { child: Deno.ChildProcess; port: number },
   attack: (port: number) => Promise<string>,
+  clicks: boolean,
 ): Promise<Figure> {
   const pid = server.child.pid;
-  const victim = await TestClient.connect({ port: server.port });
-  await victim.exchange([watch(1)]);
-  const before = rssMiB(pid);
-  let peak = before;
-  let worst = 0;
+  const victim = clicks ? await actionClient(server.port) : undefined;
+  const watcher = victim ? victim.client : await TestClient.connect({ port: server.port });
+  await watcher.exchange([watch(1)]);
+  const probe = () => victim ? victim.act("click") : watcher.exchange([watch(1)], true, 120_000);
+  const load = loadAverage();
+  const phases: Record<"idle" | "during" | "after", number[]> = { idle: [], during: [], after: [] };
+  let phase: keyof typeof phases = "idle";
   let running = true;
-  const sampler = (async () => {
-    while (running) {
-      peak = Math.max(peak, rssMiB(pid));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
   const prober = (async () => {
     while (running) {
       const start = performance.now();
-      await victim.exchange([watch(1)], true, 120_000);
-      worst = Math.max(worst, performance.now() - start);
+      const at = phase;
+      await probe();
+      phases[at].push(performance.now() - start);
       if (Deno.env.get("ATTACKS_TRACE")) {
         console.error(`${(start / 1000).toFixed(1)}s ${(performance.now() - start).toFixed(0)}ms`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   })();
+  // As long as the attack for `busy`, whose p99 is compared with it.
+  await sleep(name === "busy" ? 10_000 : 2000);
+  const before = rssMiB(pid);
+  let peak = before;
+  const sampler = (async () => {
+    while (running) {
+      peak = Math.max(peak, rssMiB(pid));
+      await sleep(50);
+    }
+  })();
+  phase = "during";
   const start = performance.now();
   const notes = await attack(server.port);
   const seconds = (performance.now() - start) / 1000;
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  phase = "after";
+  await sleep(3000);
   running = false;
   await Promise.all([sampler, prober]);
-  await victim.close();
+  await watcher.close();
   return {
     attack: name,
+    load,
     rssBeforeMiB: before,
     rssPeakMiB: peak,
     rssAfterMiB: rssMiB(pid),
-    worstOtherMs: Math.round(worst),
+    idleP99Ms: Math.round(percentile(phases.idle, 0.99)),
+    p99OtherMs: Math.round(percentile(phases.during, 0.99)),
+    worstOtherMs: Math.round(Math.max(0, ...phases.during)),
+    worstAfterMs: Math.round(Math.max(0, ...phases.after)),
     seconds: Math.round(seconds * 10) / 10,
     notes,
   };
@@ -149,6 +189,7 @@ function countErrors(client: TestClient, code: string): number {
 }
 
 const ATTACKS: Record<string, (port: number) => Promise<string>> = {
+  ...LUA_ATTACKS,
   /** ~1 MB frames, each a create holding 499k zeros: 190 MiB over two connections. */
   async values(port) {
     const frame = JSON.stringify({
@@ -263,6 +304,9 @@ const ATTACKS: Record<string, (port: number) => Promise<string>> = {
   },
 };
 
+/** Attacks run against `bench/attack_site/`. */
+const ON_ATTACK_SITE = new Set(Object.keys(LUA_ATTACKS));
+
 if (import.meta.main && Deno.args[0] === "--attacker") {
   const attack = ATTACKS[Deno.args[1] ?? ""];
   if (!attack) throw new Error(`Unknown attack '${Deno.args[1]}'`);
@@ -274,9 +318,18 @@ if (import.meta.main && Deno.args[0] === "--attacker") {
   const figures: Figure[] = [];
   for (const name of names.length > 0 ? names : Object.keys(ATTACKS)) {
     if (!ATTACKS[name]) throw new Error(`Unknown attack '${name}'`);
-    const server = await startServer(flags);
+    const site = ON_ATTACK_SITE.has(name) ? ["--dir", ATTACK_SITE] : [];
+    const server = await startServer([...site, ...flags]);
     try {
-      const figure = await measure(name, server, (port) => runAttacker(name, port));
+      const figure = await measure(
+        name,
+        server,
+        (port) => runAttacker(name, port),
+        ON_ATTACK_SITE.has(name),
+      );
+      if (name === "library") {
+        figure.notes += ` / ${await sigtermDuringEntry(await startServer([...site, ...flags]))}`;
+      }
       figures.push(figure);
       console.log(JSON.stringify(figure));
     } finally {
@@ -285,12 +338,13 @@ if (import.meta.main && Deno.args[0] === "--attacker") {
     }
   }
   console.log(
-    "\n| attack | RSS before / peak / after (MiB) | worst other session (ms) | s | notes |",
+    "\n| attack | load | RSS before / peak / after (MiB) | other session: idle p99 / p99 / worst / worst after (ms) | s | what the attacker got back |",
   );
-  console.log("| --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- |");
   for (const f of figures) {
     console.log(
-      `| ${f.attack} | ${f.rssBeforeMiB} / ${f.rssPeakMiB} / ${f.rssAfterMiB} | ${f.worstOtherMs} | ${f.seconds} | ${f.notes} |`,
+      `| ${f.attack} | ${f.load} | ${f.rssBeforeMiB} / ${f.rssPeakMiB} / ${f.rssAfterMiB} | ` +
+        `${f.idleP99Ms} / ${f.p99OtherMs} / ${f.worstOtherMs} / ${f.worstAfterMs} | ${f.seconds} | ${f.notes} |`,
     );
   }
 }

@@ -215,7 +215,16 @@ function installUi(host: ApiHost): void {
         lua.lua_pushstring(L, toLua(`Invalid JSON: ${(error as Error).message}`));
         return 2;
       }
-      pushJson(vm, parsed, { L, objectRefs: false });
+      // Each value pushed costs a few instructions, a table entry and its memory: charged as it
+      // goes, so that the instruction and memory budgets stop a large document part way.
+      pushJson(vm, parsed, {
+        L,
+        objectRefs: false,
+        charge: (values) => {
+          vm.charge(L, values * JSON_VALUE_COST);
+          vm.reraiseTimeout(L);
+        },
+      });
       return 1;
     },
   };
@@ -226,6 +235,9 @@ function installUi(host: ApiHost): void {
   }
   lua.lua_setglobal(L, toLua("ui"));
 }
+
+/** Instructions charged per value `ui.json_decode` builds. */
+const JSON_VALUE_COST = 50;
 
 function logFrom(host: ApiHost, L: LuaState): void {
   const n = lua.lua_gettop(L);

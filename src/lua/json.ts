@@ -18,7 +18,15 @@ export interface PushJsonOptions {
   objectRefs: boolean;
   /** Nesting below this depth becomes nil; unlimited by default. */
   maxDepth?: number;
+  /**
+   * Called with a count of values pushed, every {@link CHARGE_EVERY} values: building tables is
+   * work the count hook never sees, so `ui.json_decode` charges it here (and may raise).
+   */
+  charge?: (values: number) => void;
 }
+
+/** How many values {@link pushJson} pushes between two calls of its `charge` option. */
+export const CHARGE_EVERY = 1024;
 
 /**
  * Pushes parsed JSON as one Lua value: arrays become sequences, objects tables.
@@ -34,7 +42,10 @@ export interface PushJsonOptions {
 export function pushJson(vm: LuaVm, json: unknown, options: PushJsonOptions): void {
   const L = options.L ?? vm.L;
   const maxDepth = options.maxDepth ?? Infinity;
+  const charge = options.charge;
+  let pushed = 0;
   const push = (value: unknown, depth: number): void => {
+    if (charge && ++pushed % CHARGE_EVERY === 0) charge(CHARGE_EVERY);
     // Each nesting level holds its table, plus the key `lua_setfield` pushes for a moment;
     // fengari does not grow the stack by itself.
     lauxlib.luaL_checkstack(L, 2, null);

@@ -335,6 +335,14 @@ Deno.test("ui.json_encode and ui.json_decode", async (t) => {
       [100, 7],
     );
   });
+  await t.step("decode charges the values it builds, so the budget stops a large document", () => {
+    // 100,000 values: more than the session's 1,000,000 instructions at 50 each.
+    const start = performance.now();
+    const message = h.fail("ui.json_decode('[' .. string.rep('0,', 99999) .. '0]')");
+    assert.match(message, /instruction budget/);
+    assert.ok(performance.now() - start < 2000);
+    assert.deepEqual(h.run("return #ui.json_decode('[' .. string.rep('0,', 999) .. '0]')"), [1000]);
+  });
   h.session.shutdown();
 });
 
