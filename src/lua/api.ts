@@ -10,7 +10,8 @@
  * @module
  */
 import { fromLua, lauxlib, lua, type LuaCFunction, type LuaState, toLua } from "./fengari.ts";
-import { luaToJsonText, pushJson } from "./json.ts";
+import { luaToJsonText } from "./json.ts";
+import { decodeJson } from "./json_decode.ts";
 import { normalizePageUrl, setSessionUrl } from "./session_url.ts";
 import { guard } from "./guard.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
@@ -202,31 +203,8 @@ function installUi(host: ApiHost): void {
       lua.lua_pushstring(L, toLua(luaToJsonText(vm, 1, L)));
       return 1;
     },
-    json_decode: (L) => {
-      const bytes = lauxlib.luaL_checklstring(L, 1);
-      // Parsing and building the tables is work the count hook never sees: charged by size.
-      vm.charge(L, Math.ceil(bytes.length / 4));
-      const text = fromLua(bytes);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (error) {
-        lua.lua_pushnil(L);
-        lua.lua_pushstring(L, toLua(`Invalid JSON: ${(error as Error).message}`));
-        return 2;
-      }
-      // Each value pushed costs a few instructions, a table entry and its memory: charged as it
-      // goes, so that the instruction and memory budgets stop a large document part way.
-      pushJson(vm, parsed, {
-        L,
-        objectRefs: false,
-        charge: (values) => {
-          vm.charge(L, values * JSON_VALUE_COST);
-          vm.reraiseTimeout(L);
-        },
-      });
-      return 1;
-    },
+    // Parsed and built in chunks, time-sliced inside an action or a timer (json_decode.ts).
+    json_decode: (L) => decodeJson(vm, L),
   };
   lua.lua_newtable(L);
   for (const [name, fn] of Object.entries(functions)) {
@@ -235,9 +213,6 @@ function installUi(host: ApiHost): void {
   }
   lua.lua_setglobal(L, toLua("ui"));
 }
-
-/** Instructions charged per value `ui.json_decode` builds. */
-const JSON_VALUE_COST = 50;
 
 function logFrom(host: ApiHost, L: LuaState): void {
   const n = lua.lua_gettop(L);

@@ -1,7 +1,8 @@
 /**
- * JSON ⇄ Lua for `ui.json_encode` / `ui.json_decode`: arrays are tables with keys 1..n, other
+ * JSON ⇄ Lua for `ui.json_encode` and host functions: arrays are tables with keys 1..n, other
  * tables are objects with string keys. `pushJson` also builds the Lua side of client values
- * (see `wire_value.ts`, the wire codec).
+ * (see `wire_value.ts`, the wire codec). `ui.json_decode` parses in time slices
+ * (`json_decode.ts`).
  *
  * @module
  */
@@ -18,15 +19,7 @@ export interface PushJsonOptions {
   objectRefs: boolean;
   /** Nesting below this depth becomes nil; unlimited by default. */
   maxDepth?: number;
-  /**
-   * Called with a count of values pushed, every {@link CHARGE_EVERY} values: building tables is
-   * work the count hook never sees, so `ui.json_decode` charges it here (and may raise).
-   */
-  charge?: (values: number) => void;
 }
-
-/** How many values {@link pushJson} pushes between two calls of its `charge` option. */
-export const CHARGE_EVERY = 1024;
 
 /**
  * Pushes parsed JSON as one Lua value: arrays become sequences, objects tables.
@@ -42,10 +35,7 @@ export const CHARGE_EVERY = 1024;
 export function pushJson(vm: LuaVm, json: unknown, options: PushJsonOptions): void {
   const L = options.L ?? vm.L;
   const maxDepth = options.maxDepth ?? Infinity;
-  const charge = options.charge;
-  let pushed = 0;
   const push = (value: unknown, depth: number): void => {
-    if (charge && ++pushed % CHARGE_EVERY === 0) charge(CHARGE_EVERY);
     // Each nesting level holds its table, plus the key `lua_setfield` pushes for a moment;
     // fengari does not grow the stack by itself.
     lauxlib.luaL_checkstack(L, 2, null);

@@ -18,6 +18,7 @@ import {
 } from "./fengari.ts";
 import { capStringOperands } from "./fengari_internals/operands.ts";
 import { reportInternals } from "./fengari_internals/self_check.ts";
+import { installBulkStrings } from "./bulk_strings.ts";
 import { installLua51Names } from "./lua51.ts";
 import { installNumberFunctions, useExactNumbers } from "./numbers.ts";
 import { installPatternFunctions } from "./patterns.ts";
@@ -104,7 +105,10 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
     settings.print(parts.join("\t"));
     return 0;
   });
-  capStringRep(vm, settings.maxStringBytes);
+  installBulkStrings(vm, {
+    maxBytes: settings.maxStringBytes,
+    bytesPerInstruction: BYTES_PER_INSTRUCTION,
+  });
   reportInternals();
   capStringOperands(MAX_STRING_OPERAND, noteNativeError);
   chargeTableFunctions(vm, settings.maxStringBytes);
@@ -140,17 +144,6 @@ function openSafeOs(vm: LuaVm): void {
  * an operand passes the cap.
  */
 export const MAX_STRING_OPERAND = 16 * 1024 * 1024;
-function capStringRep(vm: LuaVm, maxBytes: number): void {
-  guardLibraryFunction(vm, "string", "rep", (L) => {
-    const s = lauxlib.luaL_checklstring(L, 1);
-    const n = lauxlib.luaL_checkinteger(L, 2);
-    const sep = lua.lua_type(L, 3) <= lua.LUA_TNIL ? 0 : lauxlib.luaL_checklstring(L, 3).length;
-    const size = n > 0 ? s.length * n + sep * (n - 1) : 0;
-    if (size > maxBytes) lauxlib.luaL_error(L, toLua("resulting string too large"));
-    vm.charge(L, Math.ceil(size / BYTES_PER_INSTRUCTION) + 1);
-  });
-}
-
 /**
  * Replaces `library.name` with a function that runs `check` on the arguments (raising a Lua
  * error to refuse them) and then calls the original with every argument, returning all results.
@@ -225,7 +218,7 @@ function chargeTableFunctions(vm: LuaVm, maxStringBytes: number): void {
 export const BYTES_PER_INSTRUCTION = 4;
 
 // Library functions whose work grows with their input, charged to the budget by that size
-// before they run: `utf8.len` on 15 MB would otherwise run 30 ms unseen, and a loop of them
+// before they run: `string.upper` on 15 MB would otherwise run tens of ms unseen, and a loop of them
 // stalls every session.
 function chargeByteFunctions(vm: LuaVm): void {
   // Measured without converting a number argument in place (its text is short anyway).
@@ -251,7 +244,6 @@ function chargeByteFunctions(vm: LuaVm): void {
     return Math.ceil(total / BYTES_PER_INSTRUCTION) + lua.lua_gettop(L);
   };
   const costs: [string, string, (L: LuaState) => number][] = [
-    ["utf8", "len", (L) => span(L, -1, perByte)],
     ["utf8", "offset", (L) => Math.ceil(Math.abs(number(L, 2, 0)) * 4 * perByte) + 1],
     ["utf8", "codepoint", (L) => span(L, "from", ELEMENT_COST.unpack)],
     ["utf8", "char", argumentCount],
@@ -264,7 +256,7 @@ function chargeByteFunctions(vm: LuaVm): void {
     ["string", "format", allArguments],
     // Each conversion of os.date's format runs a formatter, not a byte copy.
     ["os", "date", (L) => bytes(L, 1) * ELEMENT_COST.compare + 1],
-    // string.rep is charged by its cap (capStringRep), so that one wrapper names it in errors.
+    // string.rep and utf8.len charge themselves (bulk_strings.ts).
   ];
   for (const [library, name, cost] of costs) {
     guardLibraryFunction(vm, library, name, (L) => vm.charge(L, cost(L)));

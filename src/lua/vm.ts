@@ -201,6 +201,17 @@ export class LuaVm {
     this.#budget.shouldYield = shouldYield;
   }
 
+  /**
+   * For JavaScript library functions that do long work in chunks (`ui.json_decode`,
+   * `utf8.len`): true when the running entry's time slice is over and `L` may yield, so that
+   * the function suspends with `lua_yieldk` as the count hook would (the runner then resumes it
+   * on a later turn). False outside a time-sliced entry: the work goes on unsliced.
+   */
+  sliceDue(L: LuaState): boolean {
+    const shouldYield = this.#budget.shouldYield;
+    return shouldYield !== null && lua.lua_isyieldable(L) && shouldYield(L);
+  }
+
   /** Raises the timeout again if the budget is spent; used by the sandbox's pcall wrappers. */
   reraiseTimeout(L: LuaState): void {
     this.#budget.reraise(L);

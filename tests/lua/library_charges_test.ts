@@ -3,7 +3,10 @@
  * grows with their input are charged to the instruction budget by that size.
  */
 import assert from "node:assert/strict";
+import { installBulkStrings } from "../../src/lua/bulk_strings.ts";
+import { lualib } from "../../src/lua/fengari.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
+import { runSliced } from "../../src/lua/time_slice.ts";
 import { LuaVm } from "../../src/lua/vm.ts";
 
 function makeVm(budget = 10_000_000): LuaVm {
@@ -47,5 +50,55 @@ Deno.test("library charges", async (t) => {
       ok: true,
       value: [11000, " 3.14|42|x", "é", 104, "Hé", "1971"],
     });
+  });
+});
+
+Deno.test("string.rep and utf8.len rewritten for large strings", async (t) => {
+  const plain = new LuaVm({ instructionBudget: 1e12 });
+  lualib.luaL_openlibs(plain.L);
+  const fast = new LuaVm({ instructionBudget: 1e12 });
+  lualib.luaL_openlibs(fast.L);
+  installBulkStrings(fast, { maxBytes: 1 << 24, bytesPerInstruction: 4, utf8ChunkBytes: 3 });
+  const same = (code: string) => {
+    plain.beginEntry();
+    fast.beginEntry();
+    const expected = plain.evaluate(code);
+    const actual = fast.evaluate(code);
+    assert.deepEqual(actual.ok, expected.ok, code);
+    if (actual.ok && expected.ok) assert.deepEqual(actual.value, expected.value, code);
+  };
+  await t.step("the same results as Lua 5.3's, in chunks of 3 bytes", () => {
+    same(
+      "return string.rep('ab', 5), string.rep('ab', 3, ', '), string.rep('x', 0), " +
+        "string.rep('', 4, '-'), string.rep('abc', 1, 'sep'), string.rep('a', -2), string.rep(7, 2)",
+    );
+    const subjects = [
+      "",
+      "abc",
+      "h\\xC3\\xA9llo",
+      "\\xE2\\x82\\xAC\\xF0\\x9F\\x98\\x80!",
+      "ab\\x80cd",
+      "\\xC3",
+      "\\xF8\\x88\\x80\\x80\\x80",
+      "\\xED\\xA0\\x80",
+      "\\xC0\\x80",
+    ];
+    for (const subject of subjects) {
+      for (const range of ["", ", 2", ", -3", ", 2, -2", ", 4, 3", ", 1, 1", ", 7"]) {
+        same(`return utf8.len("${subject}"${range})`);
+      }
+    }
+    for (const bad of ["0", "20", "1, 20"]) same(`return utf8.len("abc", ${bad})`);
+  });
+  await t.step("utf8.len of a large string yields between chunks in a sliced entry", async () => {
+    const vm = new LuaVm({ instructionBudget: 1e12 });
+    openSandbox(vm);
+    installBulkStrings(vm, { maxBytes: 1 << 24, bytesPerInstruction: 4, utf8ChunkBytes: 4096 });
+    const fn = vm.evaluate("return function() return utf8.len(string.rep('\\xC3\\xA9', 2^20)) end");
+    if (!fn.ok) return assert.fail(fn.failure.description);
+    const result = await runSliced(vm, fn.value[0] ?? null, [], { sliceMs: 1 });
+    assert.equal(result.ok, true);
+    if (result.ok) assert.deepEqual(result.value, [2 ** 20]);
+    assert.ok(result.slices > 2, `${result.slices} slices`);
   });
 });
