@@ -103,6 +103,7 @@ export interface LuaApi {
   lua_settable(L: LuaState, idx: number): void;
   lua_settop(L: LuaState, idx: number): void;
   lua_toboolean(L: LuaState, idx: number): boolean;
+  lua_tocfunction(L: LuaState, idx: number): LuaCFunction | null;
   lua_tointeger(L: LuaState, idx: number): number;
   lua_tolstring(L: LuaState, idx: number): LuaString | null;
   lua_tonumber(L: LuaState, idx: number): number;

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { lua, type LuaState } from "./fengari.ts";
 import type { LuaVm } from "./vm.ts";
 
 // `package.loaded` is a fresh table of the opened libraries: fengari's own registry of loaded
@@ -38,13 +39,28 @@ table.maxn = function(t)
   end
   return max
 end
+string.gfind = string.gmatch
+`;
+
+// When the math library is made (see lazy_globals.ts).
+const LUA51_MATH = `
+local type, error = type, error
+local function expect(value, kind, position, name)
+  if type(value) ~= kind then
+    error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
+      position, name, kind, value == nil and "no value" or type(value)), 3)
+  end
+end
 math.pow = function(x, y)
   expect(x, "number", 1, "pow")
   expect(y, "number", 2, "pow")
   return x ^ y
 end
 math.mod = math.fmod
-string.gfind = string.gmatch
+`;
+
+// When `package` is first read: reading the libraries makes each of them.
+const LUA51_PACKAGE = `
 package = {loaded = {
   _G = _G, table = table, string = string, math = math, utf8 = utf8, coroutine = coroutine,
   os = os,
@@ -68,4 +84,35 @@ export function installLua51Names(vm: LuaVm): void {
   vm.beginEntry();
   const result = vm.evaluate(LUA51, "=lua51");
   if (!result.ok) throw new Error(`Lua 5.1 names failed: ${result.failure.description}`);
+}
+
+/**
+ * Adds `math.pow` and `math.mod` on the thread `L` (the math library is made on first read).
+ *
+ * @example
+ * ```ts ignore
+ * installLua51Math(vm, L); // inside the maker of the math library
+ * ```
+ */
+export function installLua51Math(vm: LuaVm, L: LuaState): void {
+  runOn(vm, L, LUA51_MATH, "=lua51_math");
+}
+
+/**
+ * Makes `package` (`package.loaded` with the libraries) on the thread `L`.
+ *
+ * @example
+ * ```ts ignore
+ * installLua51Package(vm, L); // inside the maker of the package global
+ * ```
+ */
+export function installLua51Package(vm: LuaVm, L: LuaState): void {
+  runOn(vm, L, LUA51_PACKAGE, "=lua51_package");
+}
+
+// A plain call inside the read that made the library: its errors go to the reader.
+function runOn(vm: LuaVm, L: LuaState, code: string, name: string): void {
+  const failure = vm.loadText(code, name, L);
+  if (failure) throw new Error(`Lua 5.1 names failed: ${failure.description}`);
+  lua.lua_call(L, 0, 0);
 }
