@@ -10,6 +10,8 @@ import {
   FENGARI_ESM_URL,
 } from "../../src/lua/fengari_internals/build_fengari_esm.ts";
 import { lauxlib, lua, lualib } from "../../src/lua/fengari.ts";
+import { LuaVm } from "../../src/lua/vm.ts";
+import { openSandbox } from "../../src/lua/sandbox.ts";
 
 Deno.test("fengari as an ES module", async (t) => {
   await t.step("the committed module is a fresh build of the installed fengari", async () => {
@@ -34,6 +36,21 @@ Deno.test("fengari as an ES module", async (t) => {
     assert.equal(lua, fengari.lua);
     assert.equal(lauxlib, fengari.lauxlib);
     assert.equal(lualib, fengari.lualib);
+  });
+
+  await t.step("tables made without a map of removed entries still traverse removals", () => {
+    const vm = new LuaVm();
+    openSandbox(vm);
+    vm.beginEntry();
+    const result = vm.evaluate(`
+      local t = {}
+      for i = 1, 50 do t["k" .. i] = i end
+      local seen = 0
+      for k in pairs(t) do t[k] = nil; seen = seen + 1 end
+      t.again = 1
+      local ok = pcall(next, t, "never")
+      return seen, next(t), ok`);
+    assert.deepEqual(result.ok ? result.value : result, [50, "again", false]);
   });
 
   await t.step("runs Lua, with os.clock from the browser branch (no Node layer)", () => {

@@ -1021,7 +1021,7 @@ var require_ltable = __commonJS({
       constructor(L) {
         this.id = L.l_G.id_counter++;
         this.strong = /* @__PURE__ */ new Map();
-        this.dead_strong = /* @__PURE__ */ new Map();
+        this.dead_strong = void 0;
         this.dead_weak = void 0;
         this.f = void 0;
         this.l = void 0;
@@ -1033,7 +1033,7 @@ var require_ltable = __commonJS({
       t.flags = 0;
     };
     var add = function(t, hash, key, value) {
-      t.dead_strong.clear();
+      t.dead_strong = void 0;
       t.dead_weak = void 0;
       let prev = null;
       let entry = {
@@ -1067,7 +1067,7 @@ var require_ltable = __commonJS({
           if (!t.dead_weak) t.dead_weak = /* @__PURE__ */ new WeakMap();
           t.dead_weak.set(hash, e);
         } else {
-          t.dead_strong.set(hash, e);
+          (t.dead_strong || (t.dead_strong = /* @__PURE__ */ new Map())).set(hash, e);
         }
       }
     };
@@ -1165,7 +1165,7 @@ var require_ltable = __commonJS({
           if (!entry)
             return false;
         } else {
-          entry = table.dead_weak && table.dead_weak.get(hash) || table.dead_strong.get(hash);
+          entry = table.dead_weak && table.dead_weak.get(hash) || table.dead_strong && table.dead_strong.get(hash);
           if (!entry)
             return ldebug.luaG_runerror(L, to_luastring("invalid key to 'next'"));
           do {
