@@ -1,5 +1,5 @@
 /**
- * Globals made on first read: a library a session never touches (`math`, `os`, `utf8`, ...)
+ * Globals made on first read: a library a session never touches (`table`, `math`, `os`, ...)
  * costs it nothing. Each library table is some 4 to 13 KiB per session, and an idle session
  * of a typical app reads few of them.
  *

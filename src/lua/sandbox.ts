@@ -18,7 +18,13 @@ import {
 } from "./fengari.ts";
 import { capStringOperands } from "./fengari_internals/operands.ts";
 import { reportInternals } from "./fengari_internals/self_check.ts";
-import { installLua51Math, installLua51Names, installLua51Package } from "./lua51.ts";
+import {
+  installLua51Math,
+  installLua51Names,
+  installLua51Package,
+  installLua51Table,
+  installLua51Unpack,
+} from "./lua51.ts";
 import { installMathFunctions, installNumberFunctions, useExactNumbers } from "./numbers.ts";
 import { installLazyGlobals } from "./lazy_globals.ts";
 import { installPatternFunctions } from "./patterns.ts";
@@ -88,7 +94,6 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   const L = vm.L;
   const libraries: [string, LuaCFunction][] = [
     ["_G", lualib.luaopen_base],
-    ["table", lualib.luaopen_table],
     ["string", lualib.luaopen_string],
   ];
   for (const [name, open] of libraries) {
@@ -109,7 +114,6 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   capStringRep(vm, L, settings.maxStringBytes);
   reportInternals();
   capStringOperands(MAX_STRING_OPERAND, noteNativeError);
-  chargeTableFunctions(vm, settings.maxStringBytes);
   chargeByteFunctions(vm, L, "string");
   installPatternFunctions(L, {
     maxSteps: settings.maxPatternSteps,
@@ -121,6 +125,12 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   installLua51Names(vm);
   // The other libraries are made when first read (most idle sessions read few of them).
   installLazyGlobals(vm, {
+    table: (L) => {
+      openLibrary(L, "table", lualib.luaopen_table);
+      chargeTableFunctions(vm, L, settings.maxStringBytes);
+      installLua51Table(vm, L);
+    },
+    unpack: (L) => installLua51Unpack(vm, L),
     math: (L) => {
       openLibrary(L, "math", lualib.luaopen_math);
       installMathFunctions(L);
@@ -214,7 +224,7 @@ const ELEMENT_COST = { move: 32, join: 128, compare: 16, unpack: 8 };
 
 // The table functions run as JavaScript, out of the count hook's sight: charge their work to
 // the budget up front, so a few calls on a huge table cannot stall the process.
-function chargeTableFunctions(vm: LuaVm, maxStringBytes: number): void {
+function chargeTableFunctions(vm: LuaVm, L: LuaState, maxStringBytes: number): void {
   const length = (L: LuaState) => lua.lua_type(L, 1) === lua.LUA_TTABLE ? lua.lua_rawlen(L, 1) : 0;
   const costs: Record<string, (L: LuaState) => number> = {
     insert: (L) => lua.lua_gettop(L) >= 3 ? length(L) * ELEMENT_COST.move : 1,
@@ -240,7 +250,7 @@ function chargeTableFunctions(vm: LuaVm, maxStringBytes: number): void {
     },
   };
   for (const [name, cost] of Object.entries(costs)) {
-    guardLibraryFunction(vm.L, "table", name, (L) => vm.charge(L, cost(L)));
+    guardLibraryFunction(L, "table", name, (L) => vm.charge(L, cost(L)));
   }
 }
 

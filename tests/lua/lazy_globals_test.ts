@@ -22,7 +22,7 @@ function values(vm: LuaVm, code: string): LuaValue[] {
   return result.value;
 }
 
-const LAZY = ["math", "utf8", "coroutine", "os", "package"];
+const LAZY = ["table", "unpack", "math", "utf8", "coroutine", "os", "package"];
 
 Deno.test("globals made on first read", async (t) => {
   await t.step("a fresh session holds none of them until read", () => {
@@ -42,6 +42,15 @@ Deno.test("globals made on first read", async (t) => {
     assert.deepEqual(
       values(vm, "return math.pow(2, 10), math.mod(7, 3), math.type(2^40), math.tointeger(3.0)"),
       [1024, 1, "float", 3],
+    );
+    assert.deepEqual(
+      values(vm, "return table.getn({1, 2}), table.maxn({[7] = 1}), unpack({4, 5})"),
+      [
+        2,
+        7,
+        4,
+        5,
+      ],
     );
     assert.deepEqual(values(vm, "return os.exit, os.execute, type(os.time())"), [
       null,
