@@ -61,7 +61,19 @@ export function installLazyGlobals(vm: LuaVm, makers: Record<string, GlobalMaker
     const maker = pending.get(name);
     if (maker === undefined) return;
     pending.delete(name);
-    maker(L);
+    try {
+      maker(L);
+    } catch (error) {
+      // A budget spent inside the maker: drop what it made, so the next read makes it whole.
+      const top = lua.lua_gettop(L);
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+      lua.lua_pushstring(L, toLua(name));
+      lua.lua_pushnil(L);
+      lua.lua_rawset(L, -3);
+      lua.lua_settop(L, top);
+      pending.set(name, maker);
+      throw error;
+    }
     // Library names are one copy per process, as for the libraries opened at once.
     lua.lua_getglobal(L, toLua(name));
     if (lua.lua_type(L, -1) === lua.LUA_TTABLE) shareKeys(lua.lua_topointer(L, -1) as RawTable);

@@ -122,6 +122,29 @@ Deno.test("globals made on first read", async (t) => {
     assert.deepEqual(values(vm, "return undefinedName, rawget(_G, 'os') ~= nil"), [null, true]);
   });
 
+  await t.step("a maker stopped half way is run again, whole, on the next read", () => {
+    const vm = new LuaVm();
+    let calls = 0;
+    installLazyGlobals(vm, {
+      lib: (L) => {
+        calls++;
+        lua.lua_createtable(L, 0, 0);
+        lua.lua_setglobal(L, toLua("lib"));
+        if (calls === 1) lua.lua_error((lua.lua_pushstring(L, toLua("stopped")), L));
+        lua.lua_getglobal(L, toLua("lib"));
+        lua.lua_pushinteger(L, 7);
+        lua.lua_setfield(L, -2, toLua("done"));
+        lua.lua_pop(L, 1);
+      },
+    });
+    vm.beginEntry();
+    const first = vm.evaluate("return lib");
+    assert.equal(first.ok, false);
+    if (!first.ok) assert.match(first.failure.description, /stopped/);
+    assert.deepEqual(values(vm, "return lib.done, lib.done"), [7, 7]);
+    assert.equal(calls, 2);
+  });
+
   await t.step("a plain maker on a bare VM", () => {
     const vm = new LuaVm();
     installLazyGlobals(vm, {
