@@ -32,22 +32,34 @@ const MAXUNICODE = 0x10ffff;
 const LIMITS = [0xff, 0x7f, 0x7ff, 0xffff];
 
 /**
- * Replaces `string.rep` and `utf8.len` of an opened sandbox (see the module comment).
+ * Replaces `string.rep` and `utf8.len` of an opened sandbox (see the module comment), or only
+ * those of the `libraries` named (a library made later, on first read).
  *
  * @example
  * ```ts
  * import { LuaVm } from "./vm.ts";
  * import { installBulkStrings } from "./bulk_strings.ts";
- * import { lualib } from "./fengari.ts";
+ * import { lauxlib, lua, lualib, toLua } from "./fengari.ts";
  * const vm = new LuaVm();
- * lualib.luaL_openlibs(vm.L);
+ * for (const [name, open] of [["string", lualib.luaopen_string], ["utf8", lualib.luaopen_utf8]] as const) {
+ *   lauxlib.luaL_requiref(vm.L, toLua(name), open, 1);
+ *   lua.lua_pop(vm.L, 1);
+ * }
  * installBulkStrings(vm, { maxBytes: 1 << 24, bytesPerInstruction: 4 });
  * vm.evaluate("return utf8.len(string.rep('é', 3, '-'))"); // { ok: true, value: [5] }
  * ```
  */
-export function installBulkStrings(vm: LuaVm, options: BulkStringOptions): void {
-  setLibraryFunction(vm, "string", "rep", (L) => stringRep(vm, L, options));
-  setLibraryFunction(vm, "utf8", "len", (L) => utf8Len(vm, L, options));
+export function installBulkStrings(
+  vm: LuaVm,
+  options: BulkStringOptions,
+  libraries: readonly ("string" | "utf8")[] = ["string", "utf8"],
+): void {
+  if (libraries.includes("string")) {
+    setLibraryFunction(vm, "string", "rep", (L) => stringRep(vm, L, options));
+  }
+  if (libraries.includes("utf8")) {
+    setLibraryFunction(vm, "utf8", "len", (L) => utf8Len(vm, L, options));
+  }
 }
 
 function setLibraryFunction(

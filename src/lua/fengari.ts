@@ -4,9 +4,15 @@
  * fengari ships no type declarations; naming the functions here keeps every other module
  * type-checked and shows at a glance how much of the C-like API the server depends on.
  *
+ * Every module of the server and of its tests reaches fengari through here (or through the
+ * same `fengari_esm.js`), so there is one copy of fengari's modules and of the patches
+ * `fengari_internals/` applies to them.
+ *
  * @module
  */
-import fengari from "fengari";
+// The ES module build of npm:fengari (see fengari_internals/build_fengari_esm.ts): the same code,
+// without loading Deno's Node layer at start.
+import fengari from "./fengari_internals/fengari_esm.js";
 
 /** An opaque fengari `lua_State` (a Lua thread). */
 export type LuaState = { readonly __brand: "lua_State" };
@@ -97,6 +103,7 @@ export interface LuaApi {
   lua_settable(L: LuaState, idx: number): void;
   lua_settop(L: LuaState, idx: number): void;
   lua_toboolean(L: LuaState, idx: number): boolean;
+  lua_tocfunction(L: LuaState, idx: number): LuaCFunction | null;
   lua_tointeger(L: LuaState, idx: number): number;
   lua_tolstring(L: LuaState, idx: number): LuaString | null;
   lua_tonumber(L: LuaState, idx: number): number;
@@ -143,9 +150,8 @@ export interface LauxApi {
   luaL_unref(L: LuaState, t: number, ref: number): void;
 }
 
-/** The standard libraries' openers (`lualib.h`). */
+/** The openers of the standard libraries the sandbox opens (`lualib.h`). */
 export interface LualibApi {
-  luaL_openlibs(L: LuaState): void;
   luaopen_base: LuaCFunction;
   luaopen_coroutine: LuaCFunction;
   luaopen_math: LuaCFunction;

@@ -29,6 +29,7 @@ import {
 } from "./fengari_internals/allocations.ts";
 import { concatTotal, watchLargeOperands } from "./fengari_internals/operands.ts";
 import { noteNativeError } from "./guard.ts";
+import { extendLazyGlobal } from "./lazy_globals.ts";
 import type { LuaVm } from "./vm.ts";
 import { mergeOptions } from "../options.ts";
 
@@ -169,7 +170,11 @@ export function installMemoryBudget(
  * ```
  */
 export function trackCoroutines(vm: LuaVm): void {
-  const L = vm.L;
+  // The sandbox makes `coroutine` when it is first read: wrap it then.
+  if (!extendLazyGlobal(vm, "coroutine", wrapCoroutineMakers)) wrapCoroutineMakers(vm.L);
+}
+
+function wrapCoroutineMakers(L: LuaState): void {
   lua.lua_getglobal(L, toLua("coroutine"));
   for (const name of ["create", "wrap"]) {
     lua.lua_getfield(L, -1, toLua(name));

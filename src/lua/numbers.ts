@@ -159,38 +159,58 @@ function probe(): string | undefined {
  */
 export function installNumberFunctions(vm: LuaVm): void {
   const L = vm.L;
-  lua.lua_getglobal(L, toLua("math"));
-  lua.lua_pushcfunction(
-    L,
-    guard((L) => {
-      lauxlib.luaL_checkany(L, 1);
-      const kind = lua.lua_type(L, 1) !== lua.LUA_TNUMBER
-        ? undefined
-        : isInt32(lua.lua_tonumber(L, 1))
-        ? "integer"
-        : "float";
-      if (kind) lua.lua_pushstring(L, toLua(kind));
-      else lua.lua_pushnil(L);
-      return 1;
-    }),
-  );
-  lua.lua_setfield(L, -2, toLua("type"));
-  lua.lua_pushcfunction(
-    L,
-    guard((L) => {
-      const n = lua.lua_type(L, 1) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, 1) : NaN;
-      if (isInt32(n)) lua.lua_pushnumber(L, n);
-      else {
-        lauxlib.luaL_checkany(L, 1);
-        lua.lua_pushnil(L);
-      }
-      return 1;
-    }),
-  );
-  lua.lua_setfield(L, -2, toLua("tointeger"));
+  // Into a math library opened already; the sandbox makes its own later, with them.
+  const hasMath = lua.lua_getglobal(L, toLua("math")) === lua.LUA_TTABLE;
   lua.lua_pop(L, 1);
+  if (hasMath) installMathFunctions(L);
   wrapFormat(L);
 }
+
+/**
+ * The `math` half of {@link installNumberFunctions}: `math.type` and `math.tointeger`, on the
+ * thread `L`, for a math library opened after it.
+ *
+ * @example
+ * ```ts
+ * import { lauxlib, lua, lualib, toLua } from "./fengari.ts";
+ * import { installMathFunctions } from "./numbers.ts";
+ * const L = lauxlib.luaL_newstate();
+ * lauxlib.luaL_requiref(L, toLua("math"), lualib.luaopen_math, 1);
+ * lua.lua_pop(L, 1);
+ * installMathFunctions(L);
+ * ```
+ */
+export function installMathFunctions(L: LuaState): void {
+  lua.lua_getglobal(L, toLua("math"));
+  lua.lua_pushcfunction(L, mathType);
+  lua.lua_setfield(L, -2, toLua("type"));
+  lua.lua_pushcfunction(L, mathToInteger);
+  lua.lua_setfield(L, -2, toLua("tointeger"));
+  lua.lua_pop(L, 1);
+}
+
+// Shared by every session: they read only their arguments.
+const mathType = guard((L) => {
+  lauxlib.luaL_checkany(L, 1);
+  const kind = lua.lua_type(L, 1) !== lua.LUA_TNUMBER
+    ? undefined
+    : isInt32(lua.lua_tonumber(L, 1))
+    ? "integer"
+    : "float";
+  if (kind) lua.lua_pushstring(L, toLua(kind));
+  else lua.lua_pushnil(L);
+  return 1;
+});
+
+const mathToInteger = guard((L) => {
+  const n = lua.lua_type(L, 1) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, 1) : NaN;
+  if (isInt32(n)) lua.lua_pushnumber(L, n);
+  else {
+    lauxlib.luaL_checkany(L, 1);
+    lua.lua_pushnil(L);
+  }
+  return 1;
+});
 
 function isInt32(n: number): boolean {
   return Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX;

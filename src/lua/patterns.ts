@@ -683,11 +683,12 @@ function makeGsub(maxSteps: number, charge: Charge): (L: LuaState) => number {
  *
  * @example
  * ```ts
- * import { lauxlib, lualib } from "./fengari.ts";
+ * import { lauxlib, lua, lualib, toLua } from "./fengari.ts";
  * import { installPatternFunctions } from "./patterns.ts";
  *
  * const L = lauxlib.luaL_newstate();
- * lualib.luaL_openlibs(L);
+ * lauxlib.luaL_requiref(L, toLua("string"), lualib.luaopen_string, 1);
+ * lua.lua_pop(L, 1);
  * installPatternFunctions(L, { maxSteps: 1_000_000 });
  * // string.find(("a"):rep(200000), ".-.-.-.-b") now fails fast with
  * // "pattern matching too complex (step limit reached)".

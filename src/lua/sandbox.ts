@@ -19,8 +19,15 @@ import {
 import { capStringOperands } from "./fengari_internals/operands.ts";
 import { reportInternals } from "./fengari_internals/self_check.ts";
 import { installBulkStrings } from "./bulk_strings.ts";
-import { installLua51Names } from "./lua51.ts";
-import { installNumberFunctions, useExactNumbers } from "./numbers.ts";
+import {
+  installLua51Math,
+  installLua51Names,
+  installLua51Package,
+  installLua51Table,
+  installLua51Unpack,
+} from "./lua51.ts";
+import { installMathFunctions, installNumberFunctions, useExactNumbers } from "./numbers.ts";
+import { installLazyGlobals } from "./lazy_globals.ts";
 import { installPatternFunctions } from "./patterns.ts";
 import { guard, noteNativeError } from "./guard.ts";
 import type { LuaVm } from "./vm.ts";
@@ -49,18 +56,23 @@ const SAFE_OS = ["time", "clock", "date", "difftime"];
 // An error raised by the budget hook runs xpcall's message handler with hooks disabled, so a
 // handler that loops would never be stopped: the handler is wrapped to check the budget first.
 const PRELUDE = `
-local check, rawpcall, rawxpcall, rawresume, rawload, select = ...
+local check, rawpcall, rawxpcall, rawload, select = ...
 local type = type
 pcall = function(...) return check(rawpcall(...)) end
 xpcall = function(f, handler, ...)
   if type(handler) ~= "function" then return check(rawxpcall(f, handler, ...)) end
   return check(rawxpcall(f, function(...) check() return handler(...) end, ...))
 end
-coroutine.resume = function(...) return check(rawresume(...)) end
 load = function(chunk, name, _, ...)
   if select("#", ...) > 0 then return rawload(chunk, name, "t", (...)) end
   return rawload(chunk, name, "t")
 end
+`;
+
+// The same for coroutine.resume, when the coroutine library is made.
+const COROUTINE_PRELUDE = `
+local check, rawresume = ...
+coroutine.resume = function(...) return check(rawresume(...)) end
 `;
 
 /**
@@ -83,17 +95,12 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   const L = vm.L;
   const libraries: [string, LuaCFunction][] = [
     ["_G", lualib.luaopen_base],
-    ["table", lualib.luaopen_table],
     ["string", lualib.luaopen_string],
-    ["math", lualib.luaopen_math],
-    ["utf8", lualib.luaopen_utf8],
-    ["coroutine", lualib.luaopen_coroutine],
   ];
   for (const [name, open] of libraries) {
     lauxlib.luaL_requiref(L, toLua(name), open, 1);
     lua.lua_pop(L, 1);
   }
-  openSafeOs(vm);
   for (const name of ["dofile", "loadfile", "require", "module"]) {
     lua.lua_pushnil(L);
     lua.lua_setglobal(L, toLua(name));
@@ -105,14 +112,11 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
     settings.print(parts.join("\t"));
     return 0;
   });
-  installBulkStrings(vm, {
-    maxBytes: settings.maxStringBytes,
-    bytesPerInstruction: BYTES_PER_INSTRUCTION,
-  });
+  const bulk = { maxBytes: settings.maxStringBytes, bytesPerInstruction: BYTES_PER_INSTRUCTION };
+  installBulkStrings(vm, bulk, ["string"]);
   reportInternals();
   capStringOperands(MAX_STRING_OPERAND, noteNativeError);
-  chargeTableFunctions(vm, settings.maxStringBytes);
-  chargeByteFunctions(vm);
+  chargeByteFunctions(vm, L, "string");
   installPatternFunctions(L, {
     maxSteps: settings.maxPatternSteps,
     // One instruction per matcher step: a step costs about what a simple instruction does.
@@ -121,12 +125,44 @@ export function openSandbox(vm: LuaVm, options: Partial<SandboxOptions> = {}): v
   installNumberFunctions(vm);
   runPrelude(vm);
   installLua51Names(vm);
+  // The other libraries are made when first read (most idle sessions read few of them).
+  installLazyGlobals(vm, {
+    table: (L) => {
+      openLibrary(L, "table", lualib.luaopen_table);
+      chargeTableFunctions(vm, L, settings.maxStringBytes);
+      installLua51Table(vm, L);
+    },
+    unpack: (L) => installLua51Unpack(vm, L),
+    math: (L) => {
+      openLibrary(L, "math", lualib.luaopen_math);
+      installMathFunctions(L);
+      installLua51Math(vm, L);
+    },
+    utf8: (L) => {
+      openLibrary(L, "utf8", lualib.luaopen_utf8);
+      chargeByteFunctions(vm, L, "utf8");
+      installBulkStrings(vm, bulk, ["utf8"]);
+    },
+    coroutine: (L) => {
+      openLibrary(L, "coroutine", lualib.luaopen_coroutine);
+      wrapResume(vm, L);
+    },
+    os: (L) => {
+      openSafeOs(L);
+      chargeByteFunctions(vm, L, "os");
+    },
+    package: (L) => installLua51Package(vm, L),
+  });
   // Every session builds these tables the same way: their names are one copy per process.
   vm.shareGlobalNames();
 }
 
-function openSafeOs(vm: LuaVm): void {
-  const L = vm.L;
+function openLibrary(L: LuaState, name: string, open: LuaCFunction): void {
+  lauxlib.luaL_requiref(L, toLua(name), open, 1);
+  lua.lua_pop(L, 1);
+}
+
+function openSafeOs(L: LuaState): void {
   lauxlib.luaL_requiref(L, toLua("os"), lualib.luaopen_os, 0);
   lua.lua_createtable(L, 0, SAFE_OS.length);
   for (const name of SAFE_OS) {
@@ -149,12 +185,11 @@ export const MAX_STRING_OPERAND = 16 * 1024 * 1024;
  * error to refuse them) and then calls the original with every argument, returning all results.
  */
 function guardLibraryFunction(
-  vm: LuaVm,
+  L: LuaState,
   library: string,
   name: string,
   check: (L: LuaState) => void,
 ): void {
-  const L = vm.L;
   lua.lua_getglobal(L, toLua(library));
   lua.lua_getfield(L, -1, toLua(name));
   lua.lua_pushcclosure(
@@ -181,7 +216,7 @@ const ELEMENT_COST = { move: 32, join: 128, compare: 16, unpack: 8 };
 
 // The table functions run as JavaScript, out of the count hook's sight: charge their work to
 // the budget up front, so a few calls on a huge table cannot stall the process.
-function chargeTableFunctions(vm: LuaVm, maxStringBytes: number): void {
+function chargeTableFunctions(vm: LuaVm, L: LuaState, maxStringBytes: number): void {
   const length = (L: LuaState) => lua.lua_type(L, 1) === lua.LUA_TTABLE ? lua.lua_rawlen(L, 1) : 0;
   const costs: Record<string, (L: LuaState) => number> = {
     insert: (L) => lua.lua_gettop(L) >= 3 ? length(L) * ELEMENT_COST.move : 1,
@@ -207,7 +242,7 @@ function chargeTableFunctions(vm: LuaVm, maxStringBytes: number): void {
     },
   };
   for (const [name, cost] of Object.entries(costs)) {
-    guardLibraryFunction(vm, "table", name, (L) => vm.charge(L, cost(L)));
+    guardLibraryFunction(L, "table", name, (L) => vm.charge(L, cost(L)));
   }
 }
 
@@ -220,7 +255,7 @@ export const BYTES_PER_INSTRUCTION = 4;
 // Library functions whose work grows with their input, charged to the budget by that size
 // before they run: `string.upper` on 15 MB would otherwise run tens of ms unseen, and a loop of them
 // stalls every session.
-function chargeByteFunctions(vm: LuaVm): void {
+function chargeByteFunctions(vm: LuaVm, L: LuaState, only: string): void {
   // Measured without converting a number argument in place (its text is short anyway).
   const bytes = (L: LuaState, idx: number) =>
     lua.lua_type(L, idx) === lua.LUA_TSTRING ? lua.lua_rawlen(L, idx) : 24;
@@ -259,7 +294,8 @@ function chargeByteFunctions(vm: LuaVm): void {
     // string.rep and utf8.len charge themselves (bulk_strings.ts).
   ];
   for (const [library, name, cost] of costs) {
-    guardLibraryFunction(vm, library, name, (L) => vm.charge(L, cost(L)));
+    if (library !== only) continue;
+    guardLibraryFunction(L, library, name, (L) => vm.charge(L, cost(L)));
   }
 }
 
@@ -279,18 +315,32 @@ function runPrelude(vm: LuaVm): void {
   const L = vm.L;
   const failure = vm.loadText(PRELUDE, "=sandbox");
   if (failure) throw new Error(`Sandbox prelude failed: ${failure.description}`);
+  pushCheck(vm, L);
+  lua.lua_getglobal(L, toLua("pcall"));
+  lua.lua_getglobal(L, toLua("xpcall"));
+  lua.lua_getglobal(L, toLua("load"));
+  lua.lua_getglobal(L, toLua("select"));
+  vm.beginEntry();
+  const error = vm.pcall(5, 0);
+  if (error) throw new Error(`Sandbox prelude failed: ${error.description}`);
+}
+
+/** Pushes the prelude's `check`: re-raises a spent budget, else returns its arguments. */
+function pushCheck(vm: LuaVm, L: LuaState): void {
   lua.lua_pushcfunction(L, (L) => {
     vm.reraiseTimeout(L);
     return lua.lua_gettop(L);
   });
-  lua.lua_getglobal(L, toLua("pcall"));
-  lua.lua_getglobal(L, toLua("xpcall"));
+}
+
+// Runs on the thread that first read `coroutine`, inside that read: a plain call, whose
+// errors (there are none but a spent budget) go to the reader.
+function wrapResume(vm: LuaVm, L: LuaState): void {
+  const failure = vm.loadText(COROUTINE_PRELUDE, "=sandbox_coroutine", L);
+  if (failure) throw new Error(`Sandbox prelude failed: ${failure.description}`);
+  pushCheck(vm, L);
   lua.lua_getglobal(L, toLua("coroutine"));
   lua.lua_getfield(L, -1, toLua("resume"));
   lua.lua_remove(L, -2);
-  lua.lua_getglobal(L, toLua("load"));
-  lua.lua_getglobal(L, toLua("select"));
-  vm.beginEntry();
-  const error = vm.pcall(6, 0);
-  if (error) throw new Error(`Sandbox prelude failed: ${error.description}`);
+  lua.lua_call(L, 2, 0);
 }

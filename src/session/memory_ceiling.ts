@@ -106,7 +106,8 @@ export interface MemoryCeiling {
 }
 
 /**
- * Makes the ceiling of one session table; it starts measuring at once.
+ * Makes the ceiling of one session table; it measures from the first {@link MemoryCeiling.admit}
+ * on (a session about to be made).
  *
  * @example
  * ```ts
@@ -169,10 +170,19 @@ export function createMemoryCeiling(
     );
   };
 
-  const timer = settings.intervalMs > 0 ? setInterval(check, settings.intervalMs) : undefined;
-  if (timer !== undefined) Deno.unrefTimer(timer);
+  // The periodic check starts with the first session: before it there is nothing to shed, and
+  // the first timer of a process loads Deno's timer layer (about 15 ms of a cold start).
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+  const startTimer = () => {
+    if (timer !== undefined || stopped || settings.intervalMs <= 0) return;
+    const interval = setInterval(check, settings.intervalMs);
+    Deno.unrefTimer(interval);
+    timer = interval;
+  };
   return {
     admit() {
+      startTimer();
       if (performance.now() - measuredAt >= settings.admitEveryMs) check();
       return !over;
     },
@@ -181,6 +191,7 @@ export function createMemoryCeiling(
       return shedCount;
     },
     stop() {
+      stopped = true;
       if (timer !== undefined) clearInterval(timer);
     },
   };

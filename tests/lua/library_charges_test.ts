@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { installBulkStrings } from "../../src/lua/bulk_strings.ts";
-import { lualib } from "../../src/lua/fengari.ts";
+import { lauxlib, lua, lualib, toLua } from "../../src/lua/fengari.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { runSliced } from "../../src/lua/time_slice.ts";
 import { LuaVm } from "../../src/lua/vm.ts";
@@ -53,11 +53,24 @@ Deno.test("library charges", async (t) => {
   });
 });
 
+/** A VM with fengari's own base, string and utf8 libraries, unchanged. */
+function fengariVm(): LuaVm {
+  const vm = new LuaVm({ instructionBudget: 1e12 });
+  const libraries = [
+    ["_G", lualib.luaopen_base],
+    ["string", lualib.luaopen_string],
+    ["utf8", lualib.luaopen_utf8],
+  ] as const;
+  for (const [name, open] of libraries) {
+    lauxlib.luaL_requiref(vm.L, toLua(name), open, 1);
+    lua.lua_pop(vm.L, 1);
+  }
+  return vm;
+}
+
 Deno.test("string.rep and utf8.len rewritten for large strings", async (t) => {
-  const plain = new LuaVm({ instructionBudget: 1e12 });
-  lualib.luaL_openlibs(plain.L);
-  const fast = new LuaVm({ instructionBudget: 1e12 });
-  lualib.luaL_openlibs(fast.L);
+  const plain = fengariVm();
+  const fast = fengariVm();
   installBulkStrings(fast, { maxBytes: 1 << 24, bytesPerInstruction: 4, utf8ChunkBytes: 3 });
   const same = (code: string) => {
     plain.beginEntry();

@@ -6,11 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import fengari from "fengari";
+// The server's own copy of fengari (a second copy would hold states of its own kind).
+import fengari from "../../src/lua/fengari_internals/fengari_esm.js";
 import { installPatternFunctions } from "../../src/lua/patterns.ts";
 
-// deno-lint-ignore no-explicit-any
-const { lua, lauxlib, lualib, to_luastring } = fengari as any;
+const { lua, lauxlib, lualib } = fengari;
+const { to_luastring } = fengari.core;
 
 /** Serialises any number of Lua values (arrays of values recursively) into a string. */
 const PRELUDE = `
@@ -36,7 +37,11 @@ type Outcome = { ok: true; value: string } | { ok: false; error: string };
 
 function newState(budgeted: boolean, maxSteps = 1_000_000): unknown {
   const L = lauxlib.luaL_newstate();
-  lualib.luaL_openlibs(L);
+  for (const name of ["_G", "string", "table", "math"]) {
+    const open = name === "_G" ? lualib.luaopen_base : lualib[`luaopen_${name}`];
+    lauxlib.luaL_requiref(L, to_luastring(name), open, 1);
+    lua.lua_pop(L, 1);
+  }
   if (budgeted) installPatternFunctions(L, { maxSteps });
   return L;
 }

@@ -10,9 +10,10 @@
  *
  * @module
  */
-import ltable from "fengari/src/ltable.js";
-import lobject from "fengari/src/lobject.js";
+import fengari from "./fengari_esm.js";
 import { lua, type LuaState } from "../fengari.ts";
+
+const { ltable, lobject } = fengari;
 
 /** What the memory budget is told of. */
 export interface AllocationHooks {

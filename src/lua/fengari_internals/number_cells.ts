@@ -5,7 +5,7 @@
  *
  * @module
  */
-import lobjectModule from "fengari/src/lobject.js";
+import fengari from "./fengari_esm.js";
 import { lauxlib, lua } from "../fengari.ts";
 
 interface Cell {
@@ -52,7 +52,7 @@ let installed = false;
  * ```
  */
 export function patchNumberCells(rules: NumberCellRules): () => void {
-  const lobject = lobjectModule as unknown as Partial<LObject>;
+  const lobject = fengari.lobject as Partial<LObject>;
   const proto = lobject.TValue?.prototype;
   for (const name of ["luaO_tostring", "luaO_pushvfstring", "luaO_pushfstring"] as const) {
     if (typeof lobject[name] !== "function") throw new Error(`lobject.${name} is missing`);

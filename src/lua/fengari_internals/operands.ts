@@ -4,7 +4,7 @@
  * `vslen` (shared by every state) before the result is allocated; wrapping that method lets the
  * server refuse an operand past a size ({@link capStringOperands}) and check a large
  * concatenation's total before it is made ({@link watchLargeOperands}, {@link concatTotal}).
- * Checked once at load ({@link operandHooksOn}); off, neither is installed.
+ * Checked once, on first use ({@link operandHooksOn}); off, neither is installed.
  *
  * @module
  */
@@ -44,7 +44,7 @@ const CAPPED = Symbol("capped");
  * ```
  */
 export function capStringOperands(maxBytes: number, onRefuse: (message: string) => void): boolean {
-  if (!hooksOn) return false;
+  if (!operandHooksOn()) return false;
   const L = lauxlib.luaL_newstate();
   lua.lua_pushstring(L, toLua(""));
   const cell = topCell(L);
@@ -82,7 +82,8 @@ function cellPrototype(): Measured | undefined {
   }
 }
 
-const hooksOn = cellPrototype() !== undefined;
+// Checked on first use rather than at load (a scratch state a cold start need not make).
+let hooksOn: boolean | undefined;
 
 /**
  * Calls `onLarge` with each string operand cell of `minBytes` or more, as fengari measures it
@@ -96,7 +97,7 @@ const hooksOn = cellPrototype() !== undefined;
  * ```
  */
 export function watchLargeOperands(minBytes: number, onLarge: (operand: object) => void): boolean {
-  const proto = hooksOn ? cellPrototype() : undefined;
+  const proto = operandHooksOn() ? cellPrototype() : undefined;
   if (!proto?.vslen) return false;
   const vslen = proto.vslen;
   proto.vslen = function (this: object) {
@@ -154,5 +155,5 @@ export function concatTotal(thread: LuaState, operand: object): number | undefin
  * ```
  */
 export function operandHooksOn(): boolean {
-  return hooksOn;
+  return hooksOn ??= cellPrototype() !== undefined;
 }

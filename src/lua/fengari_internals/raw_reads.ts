@@ -5,7 +5,7 @@
  * and its metatable as a field; reading them directly gives the same answer for string and
  * integer keys and `__index` tables at a fraction of the cost. Anything else (an `__index`
  * function, an object the VM has not seen yet) answers `undefined`, and the caller takes the API
- * path. Checked once at load ({@link rawReadsOn}); off, every read answers "cannot tell".
+ * path. Checked once, on first use ({@link rawReadsOn}); off, every read answers "cannot tell".
  *
  * @module
  */
@@ -71,7 +71,7 @@ const INDEX_HASH = stringHash(toLua("__index"));
  * ```
  */
 export function rawField(table: RawTable, key: LuaString | number): RawValue | null | undefined {
-  if (!enabled) return undefined;
+  if (enabled !== true && !rawReadsOn()) return undefined;
   const hash = typeof key === "number" ? key : stringHash(key);
   let current = table;
   for (let depth = 0; depth < MAX_INDEX_CHAIN; depth++) {
@@ -109,7 +109,7 @@ export function rawEntries(
   table: RawTable,
   visit: (key: RawValue, value: RawValue) => boolean,
 ): boolean {
-  if (!enabled) return false;
+  if (enabled !== true && !rawReadsOn()) return false;
   for (let entry = table.f; entry !== undefined; entry = entry.n) {
     if (!visit(entry.key, entry.value)) break;
   }
@@ -161,12 +161,12 @@ function tableLayoutMatches(): boolean {
   }
 }
 
-// The raw reads run during their own check, so they start enabled.
-let enabled = true;
-enabled = tableLayoutMatches();
+// Checked on first use rather than at load (a scratch state a cold start need not make). The
+// raw reads run during their own check, so they are on while it runs.
+let enabled: boolean | undefined;
 
 /**
- * Whether fengari's table layout matched at load (the raw reads are on).
+ * Whether fengari's table layout matched (the raw reads are on); checked on the first call.
  *
  * @example
  * ```ts
@@ -175,5 +175,9 @@ enabled = tableLayoutMatches();
  * ```
  */
 export function rawReadsOn(): boolean {
+  if (enabled === undefined) {
+    enabled = true;
+    enabled = tableLayoutMatches();
+  }
   return enabled;
 }

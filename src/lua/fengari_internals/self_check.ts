@@ -1,6 +1,6 @@
 /**
  * Everything this server knows of fengari's private layout lives in this folder, one module per
- * concern, each checked once when it loads against fengari's public API:
+ * concern, each checked once (when it loads, or on first use) against fengari's public API:
  *
  * - `raw_reads.ts`: reading tables without the API (change detection's hot path);
  * - `shared_chunks.ts`: one compiled prototype per chunk and process, a closure per session;

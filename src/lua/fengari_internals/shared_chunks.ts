@@ -6,7 +6,7 @@
  * does after parsing. The public API cannot make a closure from a prototype, so this uses a
  * closure's `p` and `upvals` and a cell's `setclLvalue`. Shared prototypes never cache closures
  * (Lua 5.3's `cache` field; Lua 5.4 has none), since a cached closure could hand one session a
- * function made in another. Checked once at load ({@link sharedChunksOn}); off, every load
+ * function made in another. Checked once, on first use ({@link sharedChunksOn}); off, every load
  * compiles.
  *
  * @module
@@ -76,7 +76,7 @@ function cacheKey(code: string, chunkName: string): string | undefined {
  * ```
  */
 export function pushCompiled(L: LuaState, code: string, chunkName: string): boolean {
-  if (!closuresEnabled) return false;
+  if (!sharedChunksOn()) return false;
   const key = cacheKey(code, chunkName);
   const entry = key === undefined ? undefined : chunks.get(key);
   if (entry === undefined) return false;
@@ -110,7 +110,7 @@ export function pushCompiled(L: LuaState, code: string, chunkName: string): bool
  * ```
  */
 export function rememberCompiled(L: LuaState, code: string, chunkName: string): void {
-  if (!closuresEnabled) return;
+  if (!sharedChunksOn()) return;
   const key = cacheKey(code, chunkName);
   if (key === undefined || chunks.has(key)) return;
   const cell = topCell(L);
@@ -157,7 +157,9 @@ function closureLayoutMatches(): boolean {
   }
 }
 
-const closuresEnabled = closureLayoutMatches();
+// Checked on first use rather than at load: a scratch state and a compile are time a cold start
+// need not spend.
+let closuresEnabled: boolean | undefined;
 
 /**
  * Whether closures can be made over shared prototypes (the chunk cache is on).
@@ -169,5 +171,5 @@ const closuresEnabled = closureLayoutMatches();
  * ```
  */
 export function sharedChunksOn(): boolean {
-  return closuresEnabled;
+  return closuresEnabled ??= closureLayoutMatches();
 }

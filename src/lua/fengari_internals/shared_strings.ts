@@ -5,7 +5,7 @@
  * fengari string never changes after it is made (its bytes, and a hash computed from them), and
  * holds nothing of the state that made it, so the names of the tables every session builds the
  * same way are replaced, in place, by one copy per process. Only names are shared: a table's
- * cells stay its own. Checked once at load ({@link sharedStringsOn}); off, nothing is shared.
+ * cells stay its own. Checked once, on first use ({@link sharedStringsOn}); off, nothing is shared.
  *
  * @module
  */
@@ -50,7 +50,7 @@ function hex(bytes: LuaString): string {
  * ```
  */
 export function shareKeys(table: RawTable): number {
-  if (!enabled) return 0;
+  if (!sharedStringsOn()) return 0;
   let replaced = 0;
   rawEntries(table, (key) => {
     const bytes = rawString(key);
@@ -126,7 +126,8 @@ function layoutMatches(): boolean {
   }
 }
 
-const enabled = layoutMatches();
+// Checked on first use rather than at load (two scratch states a cold start need not make).
+let enabled: boolean | undefined;
 
 /**
  * Whether names are shared between sessions (fengari's layout matched at load).
@@ -138,5 +139,5 @@ const enabled = layoutMatches();
  * ```
  */
 export function sharedStringsOn(): boolean {
-  return enabled;
+  return enabled ??= layoutMatches();
 }
