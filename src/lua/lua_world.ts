@@ -14,6 +14,7 @@ import {
   callMethod,
   getField,
   type NilFieldHook,
+  peekMemo,
   peekSegments,
   readSegments,
   writeSegments,
@@ -89,14 +90,16 @@ export function createLuaWorld(options: LuaWorldOptions): ValueWorld<LuaValue> {
   return {
     beginEntry: () => vm.beginEntry(),
     read,
-    peek: (base, path, variable) =>
-      peekSegments(
-        vm,
-        base,
-        path.segments,
-        (variable.readMemo ??= newStepMemo()) as StepMemo,
-        watchNil,
-      ),
+    peek(base, path, variable) {
+      // A one-step path (most of them) keeps its memo on the variable: read again from the
+      // same table, it is answered without reaching the path at all.
+      let memo = variable.readMemo as StepMemo | undefined;
+      if (memo !== undefined) {
+        const value = peekMemo(vm, base, memo);
+        if (value !== undefined) return value;
+      } else if (path.segments.length === 1) variable.readMemo = memo = newStepMemo();
+      return peekSegments(vm, base, path.segments, memo, watchNil);
+    },
     write: (base, path, value, callOnly) => writeSegments(vm, base, path.segments, value, callOnly),
     typeOf: (value) => typeOf(vm, value),
     encode: (value, type, limit) => valueJson(vm, value, type, limit),

@@ -11,6 +11,7 @@ import { lua, type LuaState, type LuaString, toLua } from "./fengari.ts";
 import type { Result } from "../failure.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 import {
+  memoCell,
   newStepMemo,
   rawField,
   rawFieldMemo,
@@ -253,6 +254,34 @@ export function peekSegments(
     value = read;
   }
   return value;
+}
+
+/**
+ * A one-step read answered by its memo alone, when the base is the table the memo read last
+ * and the key is still in it; else `undefined` (then {@link peekSegments}).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { peekMemo, peekSegments } from "./navigate.ts";
+ * import { newStepMemo } from "./fengari_internals/raw_reads.ts";
+ * import { parsePath } from "../variables/path.ts";
+ * const vm = new LuaVm();
+ * const app = vm.evaluate("return {name = 'Ada'}");
+ * const memo = newStepMemo();
+ * if (app.ok) {
+ *   peekSegments(vm, app.value[0] ?? null, parsePath("name").segments, memo, false); // "Ada"
+ *   peekMemo(vm, app.value[0] ?? null, memo); // "Ada", with no lookup
+ * }
+ * ```
+ */
+export function peekMemo(vm: LuaVm, base: LuaValue, memo: StepMemo): LuaValue | undefined {
+  if (base === null || typeof base !== "object") return undefined;
+  const cell = memoCell(memo, base.raw as RawTable);
+  if (cell === undefined) return undefined;
+  const raw = cell.value;
+  if (typeof raw !== "object") return vm.fromRaw(cell);
+  return raw === memo.decodedFrom ? memo.decoded as LuaValue : undefined;
 }
 
 /**

@@ -236,7 +236,7 @@ export function navigationValue<V>(variable: Variable<V>): V | null {
  */
 export function pathBase<V>(variable: Variable<V>): V | null {
   let anchor = variable.parent;
-  for (let i = 0; i < (variable.path?.up ?? 0) && anchor; i++) anchor = anchor.parent;
+  for (let i = variable.pathUp; i > 0 && anchor; i--) anchor = anchor.parent;
   return anchor ? navigationValue(anchor) : null;
 }
 

@@ -137,6 +137,8 @@ export class Variable<V> {
   #access: Access;
   #hasWrapper = false;
   #path: Path | undefined;
+  /** The path's leading `..` steps, kept here: the path itself need not be reached for them. */
+  #up = 0;
   readonly parent: Variable<V> | undefined;
   /** The value world's cache of reads of this variable's path (opaque here; see `peek`). */
   readMemo: unknown = undefined;
@@ -176,6 +178,7 @@ export class Variable<V> {
   constructor(spec: NewVariable<V>) {
     this.#access = spec.access ?? "rw";
     this.#path = spec.path;
+    this.#up = spec.path?.up ?? 0;
     this.parent = spec.parent;
     this.#value = spec.value ?? null;
     this.id = spec.id;
@@ -225,6 +228,11 @@ export class Variable<V> {
   /** Parsed `path` property, when the value comes through a path. */
   get path(): Path | undefined {
     return this.#path;
+  }
+
+  /** How many `..` steps lead the path (0 without a path). */
+  get pathUp(): number {
+    return this.#up;
   }
 
   /** How the client may use the variable. */
@@ -344,6 +352,7 @@ export class Variable<V> {
   setClientProperty(name: string, value: string, priority: Priority | undefined): void {
     if (name === "path") {
       this.#path = parseVariablePath(value, this.id);
+      this.#up = this.#path.up;
       this.#json = undefined;
       this.readMemo = undefined;
     } else if (name === "access") {
@@ -363,6 +372,8 @@ export class Variable<V> {
   /** Makes the value come from `create=`: the path is no longer read. */
   holdInstance(value: V | null): void {
     this.#path = undefined;
+    this.#up = 0;
+    this.readMemo = undefined;
     this.#value = value;
   }
 

@@ -196,6 +196,25 @@ export function rawFieldMemo(
   return fieldByHash(table, hash);
 }
 
+/**
+ * The cell a memo answers for `table` without any lookup (the key is not needed: the memo's
+ * entry is the key's), or `undefined` when it cannot (another table, or the key was removed).
+ *
+ * @example
+ * ```ts
+ * import { memoCell, newStepMemo, type RawTable } from "./raw_reads.ts";
+ * import { LuaVm } from "../vm.ts";
+ * const vm = new LuaVm();
+ * const t = vm.evaluate("return {}");
+ * if (t.ok) memoCell(newStepMemo(), (t.value[0] as { raw: RawTable }).raw); // undefined
+ * ```
+ */
+export function memoCell(memo: StepMemo, table: RawTable): RawValue | undefined {
+  if (memo.table !== table) return undefined;
+  const cell = (memo.entry as RawEntry).value;
+  return cell !== undefined && cell.type !== TNIL ? cell : undefined;
+}
+
 function fieldByHash(table: RawTable, hash: unknown): RawValue | null | undefined {
   let current = table;
   for (let depth = 0; depth < MAX_INDEX_CHAIN; depth++) {
