@@ -10,7 +10,16 @@ import type { Result } from "../failure.ts";
 import type { ValueWorld } from "../variables/value_world.ts";
 import type { Variable } from "../variables/variable.ts";
 import { lua, toLua } from "./fengari.ts";
-import { callMethod, getField, readSegments, writeSegments } from "./navigate.ts";
+import {
+  callMethod,
+  getField,
+  type NilFieldHook,
+  peekMemo,
+  peekSegments,
+  readSegments,
+  writeSegments,
+} from "./navigate.ts";
+import { newStepMemo, type StepMemo } from "./fengari_internals/raw_reads.ts";
 import { ITEMS_KEY, VIEW_LIST } from "./prototypes.ts";
 import { undeclaredField } from "./undeclared.ts";
 import { createHandles } from "./variable_handle.ts";
@@ -64,17 +73,33 @@ export function createLuaWorld(options: LuaWorldOptions): ValueWorld<LuaValue> {
   const { vm, wrappers, log } = options;
   const handleOf = createHandles(vm, { variable: options.variable });
   const { likelyTypo } = options;
-  const read: ValueWorld<LuaValue>["read"] = likelyTypo
-    ? (base, path) =>
-      readSegments(vm, base, path.segments, (object, segment) => {
-        if (undeclaredField(vm, object, segment.key)) {
-          likelyTypo(typeOf(vm, object), path.text, segment.name);
-        }
-      })
-    : (base, path) => readSegments(vm, base, path.segments);
+  // One hook for every read (no closure per read): it is told of the path being read.
+  let reading = "";
+  const nilField: NilFieldHook | undefined = likelyTypo
+    ? (object, segment) => {
+      if (undeclaredField(vm, object, segment.key)) {
+        likelyTypo(typeOf(vm, object), reading, segment.name);
+      }
+    }
+    : undefined;
+  const read: ValueWorld<LuaValue>["read"] = (base, path) => {
+    reading = path.text;
+    return readSegments(vm, base, path.segments, nilField);
+  };
+  const watchNil = nilField !== undefined;
   return {
     beginEntry: () => vm.beginEntry(),
     read,
+    peek(base, path, variable) {
+      // A one-step path (most of them) keeps its memo on the variable: read again from the
+      // same table, it is answered without reaching the path at all.
+      let memo = variable.readMemo as StepMemo | undefined;
+      if (memo !== undefined) {
+        const value = peekMemo(vm, base, memo);
+        if (value !== undefined) return value;
+      } else if (path.segments.length === 1) variable.readMemo = memo = newStepMemo();
+      return peekSegments(vm, base, path.segments, memo, watchNil);
+    },
     write: (base, path, value, callOnly) => writeSegments(vm, base, path.segments, value, callOnly),
     typeOf: (value) => typeOf(vm, value),
     encode: (value, type, limit) => valueJson(vm, value, type, limit),

@@ -10,7 +10,14 @@
 import { lua, type LuaState, type LuaString, toLua } from "./fengari.ts";
 import type { Result } from "../failure.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
-import { rawField, type RawTable } from "./fengari_internals/raw_reads.ts";
+import {
+  memoCell,
+  newStepMemo,
+  rawField,
+  rawFieldMemo,
+  type RawTable,
+  type StepMemo,
+} from "./fengari_internals/raw_reads.ts";
 import type { Segment } from "../variables/path.ts";
 
 /** The result of a read or a write: a value, or why it failed (a Lua error or `path-failure`). */
@@ -146,20 +153,36 @@ export function readSegments(
     if (value === null) break;
     const segment = segments[index] as Segment;
     // Change detection's hot path: a field or index of a table read directly, no result object.
+    // The step's memo keeps the table's entry for the key, so that the same table read again
+    // costs no lookup, and the string or object last decoded from it, so that no decoding
+    // either when the value is the same.
     if (segment.kind !== "call" && typeof value === "object" && value.kind === "table") {
-      const cell = rawField(
+      const memo = (segment.memo ??= newStepMemo()) as StepMemo;
+      const cell = rawFieldMemo(
         value.raw as RawTable,
         segment.kind === "field" ? segment.key : segment.position,
+        memo,
       );
       if (cell === null) {
         if (nilField && segment.kind === "field") nilField(value, segment, index);
         value = null;
         continue;
       }
-      const read = cell === undefined ? undefined : vm.fromRaw(cell);
-      if (read !== undefined) {
-        value = read;
-        continue;
+      if (cell !== undefined) {
+        const raw = cell.value;
+        if (raw === memo.decodedFrom && typeof raw === "object") {
+          value = memo.decoded as LuaValue;
+          continue;
+        }
+        const read = vm.fromRaw(cell);
+        if (read !== undefined) {
+          if (typeof raw === "object") {
+            memo.decodedFrom = raw;
+            memo.decoded = read;
+          }
+          value = read;
+          continue;
+        }
       }
     }
     const step = readStep(vm, value, segment);
@@ -170,6 +193,95 @@ export function readSegments(
     value = step.value;
   }
   return { ok: true, value };
+}
+
+/**
+ * {@link readSegments} for change detection's common case, with nothing allocated: the value
+ * when every step is a field or index of a table read directly, else `undefined` (a method call,
+ * an `__index` function, an object not seen yet, or a nil field when `nilFieldWatched`: the
+ * caller then reads with {@link readSegments}). `firstMemo` serves as the first step's memo (one
+ * object less to reach than the segment's own).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { peekSegments } from "./navigate.ts";
+ * import { parsePath } from "../variables/path.ts";
+ * const vm = new LuaVm();
+ * const app = vm.evaluate("return {list = {10, 20}}");
+ * if (app.ok) peekSegments(vm, app.value[0] ?? null, parsePath("list.1").segments, undefined, false); // 20
+ * ```
+ */
+export function peekSegments(
+  vm: LuaVm,
+  base: LuaValue,
+  segments: readonly Segment[],
+  firstMemo: StepMemo | undefined,
+  nilFieldWatched: boolean,
+): LuaValue | undefined {
+  let value = base;
+  for (let index = 0; index < segments.length; index++) {
+    if (value === null) return null;
+    const segment = segments[index] as Segment;
+    if (segment.kind === "call" || typeof value !== "object" || value.kind !== "table") {
+      return undefined;
+    }
+    const memo = index === 0 && firstMemo !== undefined
+      ? firstMemo
+      : (segment.memo ??= newStepMemo()) as StepMemo;
+    const cell = rawFieldMemo(
+      value.raw as RawTable,
+      segment.kind === "field" ? segment.key : segment.position,
+      memo,
+    );
+    if (cell === undefined) return undefined;
+    if (cell === null) {
+      if (nilFieldWatched && segment.kind === "field") return undefined;
+      value = null;
+      continue;
+    }
+    const raw = cell.value;
+    if (raw === memo.decodedFrom && typeof raw === "object") {
+      value = memo.decoded as LuaValue;
+      continue;
+    }
+    const read = vm.fromRaw(cell);
+    if (read === undefined) return undefined;
+    if (typeof raw === "object") {
+      memo.decodedFrom = raw;
+      memo.decoded = read;
+    }
+    value = read;
+  }
+  return value;
+}
+
+/**
+ * A one-step read answered by its memo alone, when the base is the table the memo read last
+ * and the key is still in it; else `undefined` (then {@link peekSegments}).
+ *
+ * @example
+ * ```ts
+ * import { LuaVm } from "./vm.ts";
+ * import { peekMemo, peekSegments } from "./navigate.ts";
+ * import { newStepMemo } from "./fengari_internals/raw_reads.ts";
+ * import { parsePath } from "../variables/path.ts";
+ * const vm = new LuaVm();
+ * const app = vm.evaluate("return {name = 'Ada'}");
+ * const memo = newStepMemo();
+ * if (app.ok) {
+ *   peekSegments(vm, app.value[0] ?? null, parsePath("name").segments, memo, false); // "Ada"
+ *   peekMemo(vm, app.value[0] ?? null, memo); // "Ada", with no lookup
+ * }
+ * ```
+ */
+export function peekMemo(vm: LuaVm, base: LuaValue, memo: StepMemo): LuaValue | undefined {
+  if (base === null || typeof base !== "object") return undefined;
+  const cell = memoCell(memo, base.raw as RawTable);
+  if (cell === undefined) return undefined;
+  const raw = cell.value;
+  if (typeof raw !== "object") return vm.fromRaw(cell);
+  return raw === memo.decodedFrom ? memo.decoded as LuaValue : undefined;
 }
 
 /**

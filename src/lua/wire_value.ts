@@ -13,10 +13,13 @@ import { lua, type LuaString, toLua } from "./fengari.ts";
 import { pushJson } from "./json.ts";
 import { getField } from "./navigate.ts";
 import {
+  entriesSnapshot,
   isIntegerKey,
   rawEntries,
   rawString,
   type RawTable,
+  rawTypeField,
+  sameEntries,
 } from "./fengari_internals/raw_reads.ts";
 import type { LuaObject, LuaValue, LuaVm } from "./vm.ts";
 
@@ -39,9 +42,25 @@ const MAX_CLIENT_DEPTH = 64;
  */
 export function typeOf(vm: LuaVm, value: LuaValue): string {
   if (value === null || typeof value !== "object" || value.kind !== "table") return "";
+  // Asked of every object on every batch: read directly, and the type name decoded once while
+  // objects keep showing the same one (most of them share a prototype's).
+  const cell = rawTypeField(value.raw as RawTable);
+  if (cell === null) return "";
+  if (cell !== undefined) {
+    if (cell.value === lastTypeFrom) return lastType;
+    if ((cell.type & 0x0f) !== lua.LUA_TSTRING) return "";
+    const text = vm.fromRaw(cell) as string;
+    lastTypeFrom = cell.value;
+    lastType = text;
+    return text;
+  }
   const field = getField(vm, value, TYPE_KEY);
   return field.ok && typeof field.value === "string" ? field.value : "";
 }
+
+/** The string cell value of the `type` last decoded by {@link typeOf}, and its text. */
+let lastTypeFrom: unknown = undefined;
+let lastType = "";
 
 /**
  * Encodes a value as value JSON text. With `limit`, text that would pass `limit` bytes is not
@@ -61,13 +80,9 @@ export function valueJson(vm: LuaVm, value: LuaValue, type?: string, limit?: num
   const budget: Budget = { left: limit ?? Infinity };
   try {
     // A caller that already knows the value's type spares looking it up a second time.
-    if (
-      type !== undefined && value !== null && typeof value === "object" && value.kind === "table"
-    ) {
-      if (type !== "") return spend(budget, objectRef(vm, value));
-      const elements = untypedSequence(vm, value, mostElements(budget));
-      if (elements === undefined) return spend(budget, objectRef(vm, value));
-      return encodeElements(vm, value, elements, 0, new Set<LuaObject>(), budget);
+    if (value !== null && typeof value === "object" && value.kind === "table") {
+      if ((type ?? typeOf(vm, value)) !== "") return spend(budget, objectRef(vm, value));
+      return untypedJson(vm, value, budget);
     }
     return encode(vm, value, 0, undefined, budget);
   } catch (error) {
@@ -78,6 +93,36 @@ export function valueJson(vm: LuaVm, value: LuaValue, type?: string, limit?: num
     );
   }
 }
+
+/**
+ * The value JSON of a table without a `type`, at the top of a value. A list shown by a variable
+ * is encoded again after every batch: its raw entries are kept with its JSON, and while they are
+ * the very same (and its table elements still typed, so each is a reference), so is the JSON.
+ */
+function untypedJson(vm: LuaVm, table: LuaObject, budget: Budget): string {
+  const raw = table.raw as RawTable;
+  const memo = listMemos.get(table);
+  if (memo !== undefined && memo.json.length <= budget.left && sameEntries(raw, memo.entries)) {
+    return spend(budget, memo.json);
+  }
+  const elements = untypedSequence(vm, table, mostElements(budget));
+  if (elements === undefined) return spend(budget, objectRef(vm, table));
+  const json = encodeElements(vm, table, elements, 0, new Set<LuaObject>(), budget);
+  // Worth keeping for lists only: a small table costs less to encode than to compare.
+  const entries = elements.length >= MEMO_MIN_ELEMENTS ? entriesSnapshot(raw) : undefined;
+  if (entries !== undefined) listMemos.set(table, { entries, json });
+  else if (memo !== undefined) listMemos.delete(table);
+  return json;
+}
+
+/** A list's raw entries and the value JSON they gave. */
+interface ListMemo {
+  entries: unknown[];
+  json: string;
+}
+
+const listMemos = new WeakMap<LuaObject, ListMemo>();
+const MEMO_MIN_ELEMENTS = 8;
 
 /** What is left of the text a value may become. */
 interface Budget {

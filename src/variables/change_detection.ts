@@ -46,8 +46,9 @@ export class ChangeDetector<V> {
   #failed = false;
   #quiet = false;
   /** The walk's stacks: variables, and whether each one's errors are muted. */
-  readonly #stack: Variable<V>[] = [];
+  readonly #stack: (Variable<V> | undefined)[] = [];
   readonly #quietStack: boolean[] = [];
+  #top = 0;
 
   /** Creates a detector over a value world. */
   constructor(world: ValueWorld<V>) {
@@ -62,24 +63,31 @@ export class ChangeDetector<V> {
   detect(roots: Iterable<Variable<V>>, out: Changes, sentTypes: Set<string>): void {
     // Below a variable whose type just changed, the client is about to replace its views:
     // errors of the old children's paths on the new value are not worth reporting.
-    // Two flat stacks, reused from batch to batch: nothing is allocated per variable.
+    // Two flat stacks, reused from batch to batch and indexed, never shortened (a shortened
+    // array gives back its storage, to be grown again next batch): nothing is allocated per
+    // variable.
     const stack = this.#stack;
     const quietStack = this.#quietStack;
-    const base = stack.length;
+    const base = this.#top;
+    let top = pushReversed(stack, quietStack, base, [...roots], false);
     try {
-      pushReversed(stack, quietStack, roots, false);
-      while (stack.length > base) {
-        const variable = stack.pop() as Variable<V>;
-        const quiet = quietStack.pop() as boolean;
+      while (top > base) {
+        top--;
+        const variable = stack[top] as Variable<V>;
+        const quiet = quietStack[top] as boolean;
+        stack[top] = undefined;
         if (variable.inactive) continue;
+        // A refresh can run Lua that reaches change detection again: it stacks above ours.
+        this.#top = top;
         const typeChanged = this.#refresh(variable, out, sentTypes, quiet);
-        if (variable.children.size > 0) {
-          pushReversed(stack, quietStack, variable.children, quiet || typeChanged);
+        const children = variable.childList;
+        if (children.length > 0) {
+          top = pushReversed(stack, quietStack, top, children, quiet || typeChanged);
         }
       }
     } finally {
-      stack.length = base;
-      quietStack.length = base;
+      for (let i = base; i < top; i++) stack[i] = undefined;
+      this.#top = base;
     }
   }
 
@@ -94,8 +102,11 @@ export class ChangeDetector<V> {
       // Each variable's getters and wrapper calls are one entry: a runaway getter must not
       // spend the budget of the variables refreshed after it.
       world.beginEntry();
-      if (variable.path) {
-        const read = world.read(pathBase(variable), variable.path);
+      const path = variable.path;
+      const quick = path && world.peek ? world.peek(pathBase(variable), path, variable) : undefined;
+      if (quick !== undefined) variable.recordRead(quick);
+      else if (path) {
+        const read = world.read(pathBase(variable), path);
         if (read.ok) {
           variable.recordRead(read.value);
         } else {
@@ -225,27 +236,23 @@ export function navigationValue<V>(variable: Variable<V>): V | null {
  */
 export function pathBase<V>(variable: Variable<V>): V | null {
   let anchor = variable.parent;
-  for (let i = 0; i < (variable.path?.up ?? 0) && anchor; i++) anchor = anchor.parent;
+  for (let i = variable.pathUp; i > 0 && anchor; i--) anchor = anchor.parent;
   return anchor ? navigationValue(anchor) : null;
 }
 
-/** Pushes variables in reverse order, so that they pop in order. */
+/** Pushes variables in reverse order at `top`, so that they pop in order; the new top. */
 function pushReversed<V>(
-  stack: Variable<V>[],
+  stack: (Variable<V> | undefined)[],
   quietStack: boolean[],
-  variables: Iterable<Variable<V>>,
+  top: number,
+  variables: readonly Variable<V>[],
   quiet: boolean,
-): void {
-  const from = stack.length;
-  for (const variable of variables) {
-    stack.push(variable);
-    quietStack.push(quiet);
+): number {
+  for (let i = variables.length - 1; i >= 0; i--, top++) {
+    stack[top] = variables[i];
+    quietStack[top] = quiet;
   }
-  for (let i = from, j = stack.length - 1; i < j; i++, j--) {
-    const swap = stack[i] as Variable<V>;
-    stack[i] = stack[j] as Variable<V>;
-    stack[j] = swap;
-  }
+  return top;
 }
 
 /** The variable's priority, raised by the suffix priority of any property the update carries. */

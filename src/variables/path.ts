@@ -9,14 +9,17 @@
 /** A field name as UTF-8 bytes, shared by every path that names it (see `keyOf`). */
 export type FieldKey = Uint8Array;
 
-/** One step of a path. */
+/**
+ * One step of a path. `memo` is the value world's own cache for the step (opaque here): a path
+ * belongs to one variable and is read again after every batch, from the same value most times.
+ */
 export type Segment =
   /** A field, read through metatables. */
-  | { kind: "field"; name: string; key: FieldKey }
+  | { kind: "field"; name: string; key: FieldKey; memo: unknown }
   /** An array position: 0-based on the wire, `position` is the 1-based index. */
-  | { kind: "index"; index: number; position: number }
+  | { kind: "index"; index: number; position: number; memo: unknown }
   /** A method call with `self`; `withValue` passes the written value too (`m(_)`). */
-  | { kind: "call"; name: string; key: FieldKey; withValue: boolean };
+  | { kind: "call"; name: string; key: FieldKey; withValue: boolean; memo: unknown };
 
 /** A parsed path. */
 export interface Path {
@@ -79,17 +82,17 @@ export function parsePath(input: string): Path {
           throw new PathSyntaxError(`Only the last segment may be '(_)' in path '${text}'`);
         }
         const name = call[1] as string;
-        segments.push({ kind: "call", name, key: keyOf(name), withValue });
+        segments.push({ kind: "call", name, key: keyOf(name), withValue, memo: undefined });
       } else if (INDEX.test(part)) {
         const index = Number(part);
         if (!Number.isSafeInteger(index) || index > 0x7ffffffe) {
           throw new PathSyntaxError(`Index too large in path '${text}'`);
         }
-        segments.push({ kind: "index", index, position: index + 1 });
+        segments.push({ kind: "index", index, position: index + 1, memo: undefined });
       } else if (/[()]/.test(part)) {
         throw new PathSyntaxError(`Bad call segment '${part}' in path '${text}'`);
       } else {
-        segments.push({ kind: "field", name: part, key: keyOf(part) });
+        segments.push({ kind: "field", name: part, key: keyOf(part), memo: undefined });
       }
     });
   }

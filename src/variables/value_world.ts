@@ -35,6 +35,13 @@ export interface ValueWorld<V> {
   /** Reads a path from a base value; a nil part way gives nil (SPEC 6). */
   read(base: V | null, path: Path): Result<V | null>;
   /**
+   * Optional: {@link read} for a variable's path when it is quick and cannot fail, with nothing
+   * allocated (change detection reads every variable after every batch); `undefined` when the
+   * world cannot answer so, and the caller then uses {@link read}. It may keep what it likes
+   * in `variable.readMemo`.
+   */
+  peek?(base: V | null, path: Path, variable: Variable<V>): V | null | undefined;
+  /**
    * Writes a value through a path: assigns the last field or index, or calls the last method
    * (`callOnly`: with no argument, for an `action`). A nil part way is a `path-failure`.
    */

@@ -33,6 +33,8 @@ const NOTHING = Symbol("nothing");
 
 // deno-lint-ignore no-explicit-any
 const NO_CHILDREN: ReadonlySet<Variable<any>> = new Set();
+// deno-lint-ignore no-explicit-any
+const NO_CHILD_LIST: readonly Variable<any>[] = [];
 const NO_WATCHERS: readonly never[] = [];
 
 const ACCESS = new Set<Access>(["r", "w", "rw", "action"]);
@@ -128,10 +130,35 @@ export interface NewVariable<V> {
  * ```
  */
 export class Variable<V> {
-  readonly id: number;
+  // Fields in the order change detection reads them on every batch, the hot ones first: they
+  // share the object's first cache lines. Sets and maps most variables never fill are made on
+  // first use: fewer objects per variable keep that walk in cache.
+  #inactive = false;
+  #access: Access;
+  #hasWrapper = false;
+  #path: Path | undefined;
+  /** The path's leading `..` steps, kept here: the path itself need not be reached for them. */
+  #up = 0;
   readonly parent: Variable<V> | undefined;
-  // Sets and maps most variables never fill are made on first use: change detection reads
-  // every variable on every batch, and fewer objects per variable keep that walk in cache.
+  /** The value world's cache of reads of this variable's path (opaque here; see `peek`). */
+  readMemo: unknown = undefined;
+  #value: V | null;
+  /** The value last encoded, its value JSON and `type`: an identical value needs no encoding. */
+  #shown: unknown = NOTHING;
+  #shownType = "";
+  #shownJson: string | undefined;
+  #lastError: string | undefined;
+  #watchers = 0;
+  #resendAll = false;
+  #changedProperties: Set<string> | undefined;
+  /** Value JSON last sent (or written by the client); `undefined` before the first send. */
+  #json: string | undefined;
+  #sentType: string | undefined;
+  /** The children as an array, for change detection's walk; made again after a change. */
+  #childList: readonly Variable<V>[] | undefined;
+  #wrapper: V | null = null;
+  #priority: Priority = 1;
+  readonly id: number;
   #children: Set<Variable<V>> | undefined;
   readonly origin: Origin;
   /**
@@ -141,41 +168,23 @@ export class Variable<V> {
   readonly properties: ReadonlyMap<string, string>;
   /** Priorities given with a property's suffix. */
   readonly propertyPriority: Map<string, Priority>;
-  #path: Path | undefined;
-  #access: Access;
-  #value: V | null;
-  #wrapper: V | null = null;
   /** Value JSON of the value the wrapper was made for; a change re-runs the factory. */
   #wrapperSource: string | undefined;
-  /** Value JSON last sent (or written by the client); `undefined` before the first send. */
-  #json: string | undefined;
-  #sentType: string | undefined;
-  #watchers = 0;
-  #changedProperties: Set<string> | undefined;
-  #resendAll = false;
-  #lastError: string | undefined;
   #propertyWatchers: Map<string, V[]> | undefined;
-  // Read by change detection for every variable on every batch: kept as fields, not looked up.
-  #inactive = false;
-  #priority: Priority = 1;
-  #hasWrapper = false;
-  /** The value last encoded, its value JSON and `type`: an identical value needs no encoding. */
-  #shown: unknown = NOTHING;
-  #shownJson: string | undefined;
-  #shownType = "";
   /** The value world's handle for this variable (wrapper factories get it), made on demand. */
   handle: V | null = null;
 
   /** Makes a variable; it joins no tree until {@link VariableTree.add}. */
   constructor(spec: NewVariable<V>) {
-    this.id = spec.id;
+    this.#access = spec.access ?? "rw";
+    this.#path = spec.path;
+    this.#up = spec.path?.up ?? 0;
     this.parent = spec.parent;
+    this.#value = spec.value ?? null;
+    this.id = spec.id;
     this.origin = spec.origin;
     this.properties = spec.properties ?? new Map();
     this.propertyPriority = spec.propertyPriority ?? new Map();
-    this.#path = spec.path;
-    this.#access = spec.access ?? "rw";
-    this.#value = spec.value ?? null;
     if (spec.watched) this.#watchers = 1;
     this.#noteFlags();
   }
@@ -199,19 +208,31 @@ export class Variable<V> {
     return this.#children ?? NO_CHILDREN;
   }
 
+  /** {@link children} as an array (iterating a set on every batch costs more than an index). */
+  get childList(): readonly Variable<V>[] {
+    return this.#childList ??= this.#children ? [...this.#children] : NO_CHILD_LIST;
+  }
+
   /** Joins a child to this variable (see {@link VariableTree.add}). */
   addChild(child: Variable<V>): void {
     (this.#children ??= new Set()).add(child);
+    this.#childList = undefined;
   }
 
   /** Removes a child (see {@link VariableTree.remove}). */
   removeChild(child: Variable<V>): void {
     this.#children?.delete(child);
+    this.#childList = undefined;
   }
 
   /** Parsed `path` property, when the value comes through a path. */
   get path(): Path | undefined {
     return this.#path;
+  }
+
+  /** How many `..` steps lead the path (0 without a path). */
+  get pathUp(): number {
+    return this.#up;
   }
 
   /** How the client may use the variable. */
@@ -331,7 +352,9 @@ export class Variable<V> {
   setClientProperty(name: string, value: string, priority: Priority | undefined): void {
     if (name === "path") {
       this.#path = parseVariablePath(value, this.id);
+      this.#up = this.#path.up;
       this.#json = undefined;
+      this.readMemo = undefined;
     } else if (name === "access") {
       this.#access = accessFor(value, this.#path, this.id);
     }
@@ -349,6 +372,8 @@ export class Variable<V> {
   /** Makes the value come from `create=`: the path is no longer read. */
   holdInstance(value: V | null): void {
     this.#path = undefined;
+    this.#up = 0;
+    this.readMemo = undefined;
     this.#value = value;
   }
 

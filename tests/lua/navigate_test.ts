@@ -4,10 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { toLua } from "../../src/lua/fengari.ts";
-import { callMethod, getField, readSegments, writeSegments } from "../../src/lua/navigate.ts";
+import {
+  callMethod,
+  getField,
+  peekSegments,
+  readSegments,
+  writeSegments,
+} from "../../src/lua/navigate.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { type LuaObject, type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 import { parsePath } from "../../src/variables/path.ts";
+import { newStepMemo } from "../../src/lua/fengari_internals/raw_reads.ts";
 
 const FIXTURE = `
 Person = {type = "Person"}
@@ -287,5 +294,94 @@ Deno.test("writeSegments", async (t) => {
     assert.equal(write("brandNew", 1).ok, true);
     assert.equal(write("setName(_)", "ann").ok, true);
     assert.equal(read(vm, app, "name"), "ann");
+  });
+});
+
+Deno.test("reads through a step's memo see every change", async (t) => {
+  // The memo keeps a table's entry for the key and the value last decoded from it: each read
+  // below goes through the same parsed path (and so the same memos), as change detection does.
+  const { vm } = setup();
+  lua(vm, "row = setmetatable({value = 1, name = 'a'}, {__index = {kind = 'proto'}})");
+  const row = global(vm, "row");
+  const paths = ["value", "name", "kind"].map((text) => parsePath(text));
+  const [value, name, kind] = paths.map((path) => path.segments) as [
+    ReturnType<typeof parsePath>["segments"],
+    ReturnType<typeof parsePath>["segments"],
+    ReturnType<typeof parsePath>["segments"],
+  ];
+  const memo = newStepMemo();
+  const both = (segments: typeof value, first = newStepMemo()): LuaValue => {
+    const peeked = peekSegments(vm, row, segments, first, false);
+    const outcome = readSegments(vm, row, segments);
+    assert.ok(outcome.ok);
+    assert.equal(peeked, outcome.value, "peek and read agree");
+    return outcome.value;
+  };
+
+  await t.step("an assignment in place", () => {
+    assert.equal(both(value, memo), 1);
+    lua(vm, "row.value = 2");
+    assert.equal(both(value, memo), 2);
+    lua(vm, "row.value = 2.5");
+    assert.equal(both(value, memo), 2.5);
+  });
+
+  await t.step("a key removed, then set again", () => {
+    lua(vm, "row.value = nil");
+    assert.equal(both(value, memo), null);
+    lua(vm, "row.value = 'back'");
+    assert.equal(both(value, memo), "back");
+  });
+
+  await t.step("a string changed, and the same text made again", () => {
+    assert.equal(both(name), "a");
+    lua(vm, "row.name = 'b'");
+    assert.equal(both(name), "b");
+    lua(vm, "row.name = 'a' .. ''");
+    assert.equal(both(name), "a");
+  });
+
+  await t.step("an own field shadows the inherited one, and its removal uncovers it", () => {
+    assert.equal(both(kind), "proto");
+    lua(vm, "row.kind = 'own'");
+    assert.equal(both(kind), "own");
+    lua(vm, "row.kind = nil");
+    assert.equal(both(kind), "proto");
+    lua(vm, "getmetatable(row).__index.kind = 'changed'");
+    assert.equal(both(kind), "changed");
+  });
+
+  await t.step("another table read through the same memo", () => {
+    lua(vm, "other = {value = 'other'}");
+    const other = global(vm, "other");
+    assert.equal(peekSegments(vm, other, value, memo, false), "other");
+    assert.equal(both(value, memo), "back");
+  });
+
+  await t.step("a table value replaced by another", () => {
+    // As change detection does: peek, and read when peek cannot answer (an object not seen yet).
+    const segments = parsePath("list.2.deep").segments;
+    const app = global(vm, "app");
+    const current = () =>
+      peekSegments(vm, app, segments, undefined, false) ?? read(vm, app, "list.2.deep");
+    assert.equal(current(), "x");
+    lua(vm, "app.list[3] = {deep = 'y'}");
+    assert.equal(current(), "y");
+    lua(vm, "app.list[3].deep = 'z'");
+    assert.equal(current(), "z");
+    assert.equal(peekSegments(vm, app, segments, undefined, false), "z");
+  });
+
+  await t.step("what it cannot answer is left to readSegments", () => {
+    const computed = global(vm, "computed");
+    assert.equal(peekSegments(vm, computed, parsePath("x").segments, undefined, false), undefined);
+    const app = global(vm, "app");
+    assert.equal(
+      peekSegments(vm, app, parsePath("friends()").segments, undefined, false),
+      undefined,
+    );
+    // A nil field, when the caller wants to hear of nil fields.
+    assert.equal(peekSegments(vm, app, parsePath("nothing").segments, undefined, true), undefined);
+    assert.equal(peekSegments(vm, app, parsePath("nothing").segments, undefined, false), null);
   });
 });

@@ -306,3 +306,112 @@ Deno.test("value JSON under a limit", async (t) => {
     assert.equal(valueJson(vm, value ?? null).length, 400_001);
   });
 });
+
+Deno.test("a list's JSON kept between encodings follows every change", async (t) => {
+  // Lists of 8 or more elements keep their raw entries with their JSON; each step encodes the
+  // same live table again, as change detection does after every batch, and compares it with a
+  // fresh encoding (a list inside another table is never kept).
+  const vm = makeVm();
+  lua(
+    vm,
+    `Row = {type = "Row"}; Row.__index = Row
+     rows = {}
+     for i = 1, 10 do rows[i] = setmetatable({value = i}, Row) end`,
+  );
+  const rows = one(vm, "return rows");
+  const json = () => {
+    const kept = JSON.parse(valueJson(vm, rows, ""));
+    const fresh = (JSON.parse(valueJson(vm, one(vm, "return {rows}"))) as unknown[])[0];
+    assert.deepEqual(kept, fresh, "kept and fresh JSON agree");
+    return kept;
+  };
+  const element = (i: number) => one(vm, `return rows[${i}]`);
+  const refs = () => Array.from({ length: 10 }, (_, i) => ref(element(i + 1)));
+
+  await t.step("unchanged, the same", () => {
+    assert.deepEqual(json(), refs());
+    assert.deepEqual(json(), refs());
+  });
+
+  await t.step("an element's fields changed in place: still a reference, the same JSON", () => {
+    lua(vm, "rows[1].value = 100");
+    assert.deepEqual(json(), refs());
+  });
+
+  await t.step("an element replaced, appended, removed", () => {
+    lua(vm, "rows[2] = setmetatable({}, Row)");
+    assert.deepEqual(json(), refs());
+    lua(vm, "rows[11] = 'eleven'");
+    assert.deepEqual(json(), [...refs(), "eleven"]);
+    lua(vm, "rows[11] = 'changed'");
+    assert.deepEqual(json(), [...refs(), "changed"]);
+    lua(vm, "rows[11] = nil");
+    assert.deepEqual(json(), refs());
+  });
+
+  await t.step("an element losing its type becomes an array in place", () => {
+    lua(vm, "setmetatable(rows[3], nil); rows[3].value = nil; rows[3][1] = 'x'");
+    const expected: unknown[] = refs();
+    expected[2] = ["x"];
+    assert.deepEqual(json(), expected);
+    lua(vm, "rows[3][1] = 'y'");
+    expected[2] = ["y"];
+    assert.deepEqual(json(), expected, "a table inside a list, changed in place");
+    lua(vm, "setmetatable(rows[3], Row)");
+    assert.deepEqual(json(), refs());
+  });
+
+  await t.step("the prototype's type emptied or changed, an own type", () => {
+    lua(vm, "Row.type = ''");
+    const untyped = json() as unknown[];
+    assert.deepEqual(untyped[1], [], "an empty type is no type");
+    assert.deepEqual(untyped[2], ["y"]);
+    lua(vm, "Row.type = 'Row'");
+    assert.deepEqual(json(), refs());
+    lua(vm, "rows[2].type = 5");
+    assert.deepEqual(json(), refs(), "an own non-string type is no type, and not a sequence");
+    lua(vm, "rows[2].type = nil; rows[2][1] = true");
+    assert.deepEqual(json(), refs(), "typed again, through its prototype");
+    lua(vm, "setmetatable(rows[2], nil)");
+    const expected: unknown[] = refs();
+    expected[1] = [true];
+    assert.deepEqual(json(), expected, "untyped, and a sequence");
+    lua(vm, "rows[2][1] = nil; setmetatable(rows[2], Row)");
+    assert.deepEqual(json(), refs());
+  });
+
+  await t.step("a list with a key that is not an index becomes a reference", () => {
+    lua(vm, "rows.extra = true");
+    assert.deepEqual(json(), ref(rows));
+    lua(vm, "rows.extra = nil");
+    assert.deepEqual(json(), refs());
+  });
+
+  await t.step("over a limit it is refused, even when kept", () => {
+    assert.throws(() => valueJson(vm, rows, "", 20), FailureError);
+  });
+});
+
+Deno.test("typeOf follows its prototype", async (t) => {
+  const vm = makeVm();
+  lua(vm, "P = {type = 'A'}; P.__index = P; o = setmetatable({}, P); q = setmetatable({}, P)");
+  const o = one(vm, "return o");
+  const q = one(vm, "return q");
+  await t.step("shared, and changed at the prototype", () => {
+    assert.equal(typeOf(vm, o), "A");
+    assert.equal(typeOf(vm, q), "A");
+    lua(vm, "P.type = 'B'");
+    assert.equal(typeOf(vm, o), "B");
+  });
+  await t.step("an own type, a new __index, a removed type", () => {
+    lua(vm, "o.type = 'Own'");
+    assert.equal(typeOf(vm, o), "Own");
+    assert.equal(typeOf(vm, q), "B");
+    lua(vm, "P.__index = {type = 'C'}");
+    assert.equal(typeOf(vm, q), "C");
+    lua(vm, "P.__index.type = nil");
+    assert.equal(typeOf(vm, q), "");
+    lua(vm, "P.__index = function(_, k) if k == 'type' then return 'D' end end");
+    assert.equal(typeOf(vm, q), "D");
+  });
+});

@@ -828,3 +828,81 @@ Deno.test("property watchers die with their variable", async (t) => {
   });
   h.session.shutdown();
 });
+
+Deno.test("change detection's kept reads follow every change", async (t) => {
+  // Reads are kept per variable between batches (the table's entry for the key, the value
+  // decoded); each step changes what a kept read would have to notice.
+  const h = makeSession();
+  await h.send(watch(1));
+  await h.send(
+    create(2, 1, { path: "friend" }),
+    create(3, 2, { path: "name" }),
+    create(4, 1, { path: "list" }),
+    create(5, 4, { path: "2" }),
+    create(6, 2, { path: "../name" }),
+  );
+  const value = async (code: string, varId: number): Promise<unknown> => {
+    h.lua(code);
+    const frame = await h.send();
+    return only(frame, varId).value;
+  };
+  await t.step("a field set in place, removed, set again", async () => {
+    assert.equal(await value("app.friend.name = 'carl'", 3), "carl");
+    assert.equal(await value("app.friend.name = nil", 3), null);
+    assert.equal(await value("app.friend.name = 'dora'", 3), "dora");
+  });
+  await t.step("the parent's table replaced", async () => {
+    assert.equal(await value("app.friend = setmetatable({name = 'eve'}, Person)", 3), "eve");
+  });
+  await t.step("an element of a list, and a long list changed in place", async () => {
+    assert.equal(await value("app.list[3] = 31", 5), 31);
+    assert.deepEqual(await value("for i = 4, 12 do app.list[i] = i end", 4), [
+      10,
+      20,
+      31,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+      11,
+      12,
+    ]);
+    assert.deepEqual(await value("app.list[12] = {1}", 4), [
+      10,
+      20,
+      31,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+      11,
+      [1],
+    ]);
+    assert.deepEqual(await value("app.list[12][1] = 2", 4), [
+      10,
+      20,
+      31,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+      11,
+      [2],
+    ]);
+  });
+  await t.step("a path changed by the client, and a '..' path", async () => {
+    const frame = await h.send(update(3, { properties: { path: "greet()" } }));
+    assert.equal(only(frame, 3).value, "hi eve");
+    assert.equal(await value("app.name = 'gus'", 6), "gus");
+    assert.equal(await value("app.friend.name = 'fay'", 3), "hi fay");
+  });
+});
