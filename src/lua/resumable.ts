@@ -46,6 +46,47 @@ interface Recorded {
   failure: Failure | null;
 }
 
+/** A coroutine and the registry reference that anchors it. */
+interface Thread {
+  co: LuaState;
+  ref: number;
+}
+
+/**
+ * Coroutines that returned normally, kept per VM for the next calls: a Lua 5.3 thread whose
+ * function returned is back at its base level and may run another function. Making a thread,
+ * registering it with the memory budget and anchoring it in the registry cost more than the
+ * typical call it runs (a click's action), so each VM keeps a few.
+ */
+const pools = new WeakMap<LuaVm, Thread[]>();
+/** Threads kept per VM: one per call of a typical frame's message is plenty. */
+const POOL_SIZE = 4;
+
+/** A thread for one call: a pooled one, or a new one anchored in the registry. */
+function takeThread(vm: LuaVm): Thread {
+  const pooled = pools.get(vm)?.pop();
+  if (pooled) return pooled;
+  const L = vm.L;
+  const co = lua.lua_newthread(L);
+  trackThread(L, co);
+  return { co, ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
+}
+
+/**
+ * Returns a thread to its VM's pool when its call returned (`returned`: status `LUA_OK`, back at
+ * its base level); unanchors it otherwise (dead after an error, or still suspended).
+ */
+function releaseThread(vm: LuaVm, thread: Thread, returned: boolean): void {
+  let pool = pools.get(vm);
+  if (returned && (pool?.length ?? 0) < POOL_SIZE) {
+    lua.lua_settop(thread.co, 0);
+    if (!pool) pools.set(vm, pool = []);
+    pool.push(thread);
+    return;
+  }
+  lauxlib.luaL_unref(vm.L, lua.LUA_REGISTRYINDEX, thread.ref);
+}
+
 /** Statistics of {@link runResumable}. */
 export interface ResumableStats {
   /** Slices the task's suspended calls took beyond their first. */
@@ -152,9 +193,7 @@ export async function runResumable<T>(
       // The task took another way this time: forget what it did before.
       release(log.splice(index));
     }
-    const co = lua.lua_newthread(L);
-    trackThread(L, co);
-    const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    const { co, ref } = takeThread(vm);
     lua.lua_xmove(L, co, nargs + 1);
     const status = resume(co, nargs);
     if (status === lua.LUA_YIELD && (hookYielded || awaitsHostCall(vm, co))) {
@@ -165,7 +204,7 @@ export async function runResumable<T>(
   };
 
   const release = (entries: Recorded[]) => {
-    for (const entry of entries) lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, entry.ref);
+    for (const entry of entries) releaseThread(vm, entry, entry.failure === null);
   };
 
   vm.setYieldCheck(shouldYield);
@@ -210,7 +249,7 @@ export async function runResumable<T>(
       vm.setYieldCheck(null);
       vm.setCallInterceptor(null);
       release(log);
-      if (pending) release([pending]);
+      if (pending) releaseThread(vm, pending, false);
       lua.lua_settop(L, top);
     }
   }
