@@ -2,8 +2,10 @@
  * How the session manager makes sessions: fresh ones (running `main.lua`) or restored from a
  * snapshot, and a few fresh ones made ahead ("spares") so that a new session's socket does not
  * wait for a Lua state to be built and `main.lua` to run (about 2 ms of the 2.5 ms a new
- * session's first answer takes otherwise). A spare is made on a later turn of the event loop
- * after one is taken, between other work.
+ * session's first answer takes otherwise). A spare is made once no new session has come for
+ * {@link SPARE_QUIET_MS}: made at once, it would hold up the first frame of the session just
+ * taken; and while sessions come faster than that, each is made as it comes, as without spares,
+ * so a burst of new sessions costs no more work than before.
  *
  * A fresh session does not depend on its sid, so a spare made ahead is the session that would
  * have been made at connect time, with two exceptions handled here: site files edited since the
@@ -20,6 +22,8 @@ import { LuaSession, type LuaSessionOptions } from "./lua_session.ts";
 
 /** Fresh sessions kept made ahead, unless configured otherwise. */
 export const DEFAULT_SPARE_SESSIONS = 1;
+/** How long no new session must come before a spare is made, in milliseconds. */
+export const SPARE_QUIET_MS = 10;
 
 /** Options of {@link createSessionFactory}. */
 export interface SessionFactoryOptions {
@@ -95,8 +99,11 @@ export function createSessionFactory(options: SessionFactoryOptions): SessionFac
     if (spares.length < wanted) schedule();
   };
 
+  /** (Re)starts the wait for a quiet moment. */
   const schedule = () => {
-    if (!closed && wanted > 0 && timer === undefined) timer = setTimeout(fill, 0);
+    if (closed || wanted === 0) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(fill, SPARE_QUIET_MS);
   };
 
   const discard = () => {
