@@ -46,6 +46,187 @@ interface Recorded {
   failure: Failure | null;
 }
 
+/** Threads kept per VM: one per call of a typical frame's message is plenty. */
+const POOL_SIZE = 4;
+
+/**
+ * One VM's time-slicing state, made once and reused by every run on that VM (a run allocates
+ * nothing of its own unless it is suspended): the callbacks the VM calls (the yield check and
+ * the call interceptor), the calls recorded for a replay, and coroutines that returned normally,
+ * kept for the next calls (a Lua 5.3 thread whose function returned is back at its base level
+ * and may run another function; making a thread, registering it with the memory budget and
+ * anchoring it in the registry cost more than the typical call it runs, a click's action).
+ */
+interface Slicer {
+  readonly vm: LuaVm;
+  /** A run is using this state (a nested run on the same VM makes a state of its own). */
+  busy: boolean;
+  sliceMs: number;
+  /** Finished calls of this run, in order, for a replay. */
+  readonly log: Recorded[];
+  /** The next recorded call a replay answers. */
+  index: number;
+  running: LuaState | null;
+  sliceEnd: number;
+  hookYielded: boolean;
+  /** The entry has been suspended once: it is a long one, and under contention slices shorten. */
+  continued: boolean;
+  pending: (Recorded & { nresults: number }) | null;
+  /** Coroutines that returned, for the next calls (each record is reused for its next call). */
+  readonly pool: Recorded[];
+  /** How many the pool keeps ({@link POOL_SIZE}, or none for a nested run's own state). */
+  readonly poolSize: number;
+  readonly shouldYield: (thread: LuaState) => boolean;
+  readonly intercept: (nargs: number, nresults: number) => Failure | null | undefined;
+}
+
+const slicers = new WeakMap<LuaVm, Slicer>();
+
+/** The VM's slicing state, or a fresh one when a run is already using it. */
+function acquireSlicer(vm: LuaVm, sliceMs: number): Slicer {
+  let slicer = slicers.get(vm);
+  if (!slicer) slicers.set(vm, slicer = createSlicer(vm, POOL_SIZE));
+  else if (slicer.busy) slicer = createSlicer(vm, 0);
+  slicer.busy = true;
+  slicer.sliceMs = sliceMs;
+  slicer.index = 0;
+  slicer.continued = false;
+  slicer.pending = null;
+  return slicer;
+}
+
+function createSlicer(vm: LuaVm, poolSize: number): Slicer {
+  const slicer: Slicer = {
+    vm,
+    busy: false,
+    sliceMs: 4,
+    log: [],
+    index: 0,
+    running: null,
+    sliceEnd: 0,
+    hookYielded: false,
+    continued: false,
+    pending: null,
+    pool: [],
+    poolSize,
+    shouldYield: (thread) => {
+      if (thread !== slicer.running || performance.now() < slicer.sliceEnd) return false;
+      slicer.hookYielded = true;
+      return true;
+    },
+    intercept: (nargs, nresults) => intercept(slicer, nargs, nresults),
+  };
+  return slicer;
+}
+
+/** A thread for one call: a pooled one, or a new one anchored in the registry. */
+function takeThread(slicer: Slicer): Recorded {
+  const pooled = slicer.pool.pop();
+  if (pooled) return pooled;
+  const L = slicer.vm.L;
+  const co = lua.lua_newthread(L);
+  trackThread(L, co);
+  return { fn: null, co, ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX), failure: null };
+}
+
+/**
+ * Returns a thread to the pool when its call returned (`returned`: status `LUA_OK`, back at its
+ * base level); unanchors it otherwise (dead after an error, or still suspended).
+ */
+function releaseThread(slicer: Slicer, thread: Recorded, returned: boolean): void {
+  if (returned && slicer.pool.length < slicer.poolSize) {
+    lua.lua_settop(thread.co, 0);
+    thread.fn = null;
+    thread.failure = null;
+    slicer.pool.push(thread);
+    return;
+  }
+  lauxlib.luaL_unref(slicer.vm.L, lua.LUA_REGISTRYINDEX, thread.ref);
+}
+
+/** Releases recorded calls from `from` on. */
+function releaseLog(slicer: Slicer, from: number): void {
+  for (let i = from; i < slicer.log.length; i++) {
+    const entry = slicer.log[i] as Recorded;
+    releaseThread(slicer, entry, entry.failure === null);
+  }
+  slicer.log.length = from;
+}
+
+/** Resumes `co` for one slice, with calls inside Lua running as plain protected calls. */
+function resume(slicer: Slicer, co: LuaState, nargs: number): number {
+  const vm = slicer.vm;
+  slicer.running = co;
+  slicer.hookYielded = false;
+  slicer.sliceEnd = sliceDeadline(vm, slicer.sliceMs, slicer.continued);
+  vm.setCallInterceptor(null);
+  setHostEntry(vm, co);
+  try {
+    return lua.lua_resume(co, vm.L, nargs);
+  } finally {
+    setHostEntry(vm, null);
+    slicer.running = null;
+    vm.setCallInterceptor(slicer.intercept);
+  }
+}
+
+/** Pushes a recorded call's results on the main thread, as the protected call would have. */
+function deliver(slicer: Slicer, entry: Recorded, nresults: number): Failure | null {
+  if (entry.failure) return entry.failure;
+  const L = slicer.vm.L;
+  const count = lua.lua_gettop(entry.co);
+  const wanted = nresults === lua.LUA_MULTRET ? count : nresults;
+  lauxlib.luaL_checkstack(L, wanted + 1, null);
+  for (let i = 1; i <= wanted; i++) {
+    if (i <= count) {
+      lua.lua_pushvalue(entry.co, i);
+      lua.lua_xmove(entry.co, L, 1);
+    } else lua.lua_pushnil(L);
+  }
+  return null;
+}
+
+/** Records a finished call in its thread's record (its results stay on the coroutine's stack). */
+function finish(slicer: Slicer, entry: Recorded, fn: unknown, status: number): Recorded {
+  let failure: Failure | null = null;
+  if (status !== lua.LUA_OK) {
+    failure = status === lua.LUA_YIELD && !slicer.hookYielded
+      ? { code: "lua-error", description: "attempt to yield from outside a coroutine" }
+      : threadFailure(slicer.vm, entry.co);
+  }
+  entry.fn = fn;
+  entry.failure = failure;
+  slicer.log.push(entry);
+  slicer.index = slicer.log.length;
+  return entry;
+}
+
+/** The VM's main-thread protected call, run in a coroutine (or answered from the record). */
+function intercept(slicer: Slicer, nargs: number, nresults: number): Failure | null | undefined {
+  const vm = slicer.vm;
+  const L = vm.L;
+  const base = lua.lua_gettop(L) - nargs;
+  const fn = lua.lua_topointer(L, base);
+  if (slicer.index < slicer.log.length) {
+    const entry = slicer.log[slicer.index];
+    if (entry && entry.fn === fn) {
+      slicer.index++;
+      lua.lua_settop(L, base - 1);
+      return deliver(slicer, entry, nresults);
+    }
+    // The task took another way this time: forget what it did before.
+    releaseLog(slicer, slicer.index);
+  }
+  const thread = takeThread(slicer);
+  lua.lua_xmove(L, thread.co, nargs + 1);
+  const status = resume(slicer, thread.co, nargs);
+  if (status === lua.LUA_YIELD && (slicer.hookYielded || awaitsHostCall(vm, thread.co))) {
+    slicer.pending = { fn, co: thread.co, ref: thread.ref, failure: null, nresults };
+    throw new SuspendedEntry();
+  }
+  return deliver(slicer, finish(slicer, thread, fn, status), nresults);
+}
+
 /** Statistics of {@link runResumable}. */
 export interface ResumableStats {
   /** Slices the task's suspended calls took beyond their first. */
@@ -77,111 +258,26 @@ export async function runResumable<T>(
   vm: LuaVm,
   task: () => T,
   options: Partial<Pick<SliceOptions, "sliceMs">> = {},
-  stats: ResumableStats = { slices: 0, replays: 0 },
+  stats?: ResumableStats,
 ): Promise<T> {
-  const sliceMs = options.sliceMs ?? 4;
   const L = vm.L;
   const top = lua.lua_gettop(L);
-  const log: Recorded[] = [];
-  let index = 0;
-  let running: LuaState | null = null;
-  let sliceEnd = 0;
-  let hookYielded = false;
-  /** The entry has been suspended once: it is a long one, and under contention slices shorten. */
-  let continued = false;
-  let pending: { fn: unknown; co: LuaState; ref: number; nresults: number } | null = null;
-
-  const shouldYield = (thread: LuaState) => {
-    if (thread !== running || performance.now() < sliceEnd) return false;
-    hookYielded = true;
-    return true;
-  };
-
-  const resume = (co: LuaState, nargs: number): number => {
-    running = co;
-    hookYielded = false;
-    sliceEnd = sliceDeadline(vm, sliceMs, continued);
-    vm.setCallInterceptor(null); // calls made inside Lua run as plain protected calls
-    setHostEntry(vm, co);
-    try {
-      return lua.lua_resume(co, L, nargs);
-    } finally {
-      setHostEntry(vm, null);
-      running = null;
-      vm.setCallInterceptor(intercept);
-    }
-  };
-
-  const deliver = (entry: Recorded, nresults: number): Failure | null => {
-    if (entry.failure) return entry.failure;
-    const count = lua.lua_gettop(entry.co);
-    const wanted = nresults === lua.LUA_MULTRET ? count : nresults;
-    lauxlib.luaL_checkstack(L, wanted + 1, null);
-    for (let i = 1; i <= wanted; i++) {
-      if (i <= count) {
-        lua.lua_pushvalue(entry.co, i);
-        lua.lua_xmove(entry.co, L, 1);
-      } else lua.lua_pushnil(L);
-    }
-    return null;
-  };
-
-  const finish = (co: LuaState, ref: number, fn: unknown, status: number): Recorded => {
-    let failure: Failure | null = null;
-    if (status !== lua.LUA_OK) {
-      failure = status === lua.LUA_YIELD && !hookYielded
-        ? { code: "lua-error", description: "attempt to yield from outside a coroutine" }
-        : threadFailure(vm, co);
-    }
-    const entry = { fn, co, ref, failure };
-    log.push(entry);
-    index = log.length;
-    return entry;
-  };
-
-  const intercept = (nargs: number, nresults: number): Failure | null | undefined => {
-    const base = lua.lua_gettop(L) - nargs;
-    const fn = lua.lua_topointer(L, base);
-    if (index < log.length) {
-      const entry = log[index];
-      if (entry && entry.fn === fn) {
-        index++;
-        lua.lua_settop(L, base - 1);
-        return deliver(entry, nresults);
-      }
-      // The task took another way this time: forget what it did before.
-      release(log.splice(index));
-    }
-    const co = lua.lua_newthread(L);
-    trackThread(L, co);
-    const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    lua.lua_xmove(L, co, nargs + 1);
-    const status = resume(co, nargs);
-    if (status === lua.LUA_YIELD && (hookYielded || awaitsHostCall(vm, co))) {
-      pending = { fn, co, ref, nresults };
-      throw new SuspendedEntry();
-    }
-    return deliver(finish(co, ref, fn, status), nresults);
-  };
-
-  const release = (entries: Recorded[]) => {
-    for (const entry of entries) lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, entry.ref);
-  };
-
-  vm.setYieldCheck(shouldYield);
-  vm.setCallInterceptor(intercept);
+  const slicer = acquireSlicer(vm, options.sliceMs ?? 4);
+  vm.setYieldCheck(slicer.shouldYield);
+  vm.setCallInterceptor(slicer.intercept);
   try {
     for (;;) {
-      index = 0;
+      slicer.index = 0;
       try {
         return task();
       } catch (error) {
-        if (!(error instanceof SuspendedEntry) || pending === null) throw error;
+        if (!(error instanceof SuspendedEntry) || slicer.pending === null) throw error;
       }
-      const { fn, co, ref } = pending as { fn: unknown; co: LuaState; ref: number };
-      pending = null;
+      const pending = slicer.pending;
+      slicer.pending = null;
+      const co = pending.co;
       let status: number = lua.LUA_YIELD;
-      while (status === lua.LUA_YIELD && (hookYielded || awaitsHostCall(vm, co))) {
+      while (status === lua.LUA_YIELD && (slicer.hookYielded || awaitsHostCall(vm, co))) {
         vm.setYieldCheck(null);
         vm.setCallInterceptor(null);
         // An async host call: the other sessions run while its promise settles.
@@ -189,29 +285,32 @@ export async function runResumable<T>(
         if (awaitsHostCall(vm, co)) nargs = await settleHostCall(vm, co);
         else {
           await nextTurn();
-          continued = true;
+          slicer.continued = true;
         }
         if (vm.closed) throw new Error("The session closed while Lua was running");
-        vm.setYieldCheck(shouldYield);
-        vm.setCallInterceptor(intercept);
+        vm.setYieldCheck(slicer.shouldYield);
+        vm.setCallInterceptor(slicer.intercept);
         if (vm.pastDeadline) {
           vm.expire();
           // Resumed once more so that the hook raises the timeout where the code stands.
         }
-        stats.slices++;
-        status = resume(co, nargs);
+        if (stats) stats.slices++;
+        status = resume(slicer, co, nargs);
       }
-      finish(co, ref, fn, status);
+      finish(slicer, { fn: null, co, ref: pending.ref, failure: null }, pending.fn, status);
       lua.lua_settop(L, top);
-      stats.replays++;
+      if (stats) stats.replays++;
     }
   } finally {
     if (!vm.closed) {
       vm.setYieldCheck(null);
       vm.setCallInterceptor(null);
-      release(log);
-      if (pending) release([pending]);
+      releaseLog(slicer, 0);
+      if (slicer.pending) releaseThread(slicer, slicer.pending, false);
       lua.lua_settop(L, top);
     }
+    slicer.pending = null;
+    slicer.log.length = 0;
+    slicer.busy = false;
   }
 }

@@ -56,6 +56,14 @@ export function createBatcher(options: BatcherOptions): Batcher {
   };
   return {
     add(out, immediate) {
+      if (immediate && out.destroys.length === 0 && isEmpty(pending)) {
+        // The answer to a user event with nothing waiting (nearly every frame): written as is,
+        // without merging it into a pending batch first (a merge would only copy it; with
+        // destroys it also drops their updates, so those take the merge).
+        stopTimer();
+        if (!isEmpty(out)) options.send(encodeFrame(out, options.maxFrameBytes));
+        return;
+      }
       merge(pending, out);
       if (immediate) flush();
       else if (timer === undefined && !isEmpty(pending)) timer = setTimeout(flush, options.delayMs);

@@ -58,8 +58,9 @@ export function errorOutgoing(error: Failure): Outgoing {
  * ```
  */
 export function isEmpty(out: Outgoing): boolean {
-  return out.viewdefs === undefined && out.destroys.length === 0 && out.errors.length === 0 &&
-    out.updates.every((group) => group.length === 0);
+  if (out.viewdefs !== undefined || out.destroys.length > 0 || out.errors.length > 0) return false;
+  for (const group of out.updates) if (group.length > 0) return false;
+  return true;
 }
 
 /**

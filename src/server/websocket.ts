@@ -53,13 +53,14 @@ export function attachSocket(
       socket.close(TRY_AGAIN_LATER, error.message.slice(0, 100));
     }
   });
+  const frameFailed = (error: unknown) => log.error(`Frame failed: ${error}`);
   socket.onmessage = guarded("message", (event: MessageEvent) => {
     if (!connection) return;
     if (typeof event.data !== "string") {
       socket.send(errorFrame(newFailure("bad-message", "Frames must be text, not binary")));
       return;
     }
-    connection.receive(event.data).catch((error) => log.error(`Frame failed: ${error}`));
+    connection.receive(event.data).catch(frameFailed);
   });
   socket.onclose = guarded("close", () => connection?.closed());
   socket.onerror = guarded("error", () => {});

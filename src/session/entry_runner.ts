@@ -95,7 +95,8 @@ export function createEntryRunner(
       }
     },
     review(out) {
-      const stops = out.errors.filter((error) => error.code === "lua-memory").length;
+      let stops = 0;
+      for (const error of out.errors) if (error.code === "lua-memory") stops++;
       if (stops === 0) return null;
       const now = Date.now();
       offences = offences.filter((at) => now - at < settings.offenceWindowMs);

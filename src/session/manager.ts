@@ -14,14 +14,14 @@ import { type Config, DEFAULT_CONFIG } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { FailureError, newFailure } from "../failure.ts";
 import type { Site } from "../site/site.ts";
-import { refreshSite } from "../site/refresh.ts";
 import type { Connection, ConnectionSink } from "./connection.ts";
-import { LuaSession } from "./lua_session.ts";
+import type { LuaSession } from "./lua_session.ts";
 import type { Persistence } from "./persistence.ts";
 import { SessionConnections } from "./session_connections.ts";
 import { type AddressRateLimit, createAddressRateLimit } from "./rate_limit.ts";
 import { createMemoryCeiling, type MemoryCeiling } from "./memory_ceiling.ts";
 import type { MemoryCeilingOptions } from "./memory_ceiling.ts";
+import { createSessionFactory, type SessionFactory } from "./spare_sessions.ts";
 
 /**
  * Who is connecting, as the edge saw it.
@@ -82,6 +82,8 @@ export type ManagerOptions =
     reconnectGraceMs?: number;
     /** The process-wide memory ceiling's timings and measure (`maxProcessMemory` sets it). */
     memoryCeiling?: Partial<MemoryCeilingOptions>;
+    /** Fresh sessions kept made ahead (`spare_sessions.ts`; default 1, 0 for none). */
+    spareSessions?: number;
   };
 
 interface Entry {
@@ -155,7 +157,7 @@ export class SessionManager {
     slowReadersClosed: 0,
     sessionsShed: 0,
   };
-  #nextVendedId = 1;
+  readonly #factory: SessionFactory;
   #connections = 0;
   #closing = false;
 
@@ -170,6 +172,27 @@ export class SessionManager {
       shed: (sid, why) => this.#shed(sid, why),
       log: options.log,
     }, { ...options.memoryCeiling, maxBytes: options.maxProcessMemory });
+    this.#factory = createSessionFactory({
+      site: options.site,
+      log: options.log,
+      hostTables: options.hostTables,
+      spares: options.spareSessions,
+      session: {
+        instructionBudget: options.instructionBudget,
+        maxSessionMemory: options.maxSessionMemory,
+        maxVariables: options.maxVariables,
+        inlineLua: options.inlineLua,
+        openPaths: options.openPaths,
+        limits: {
+          maxVariableDepth: options.maxVariableDepth,
+          maxClientValueBytes: options.maxClientValueBytes,
+          maxValueBytes: options.maxValueBytes,
+          maxFlushBytes: options.maxFlushBytes,
+        },
+        dev: options.dev,
+        hostCallTimeoutMs: options.hostCallTimeoutMs,
+      },
+    });
   }
 
   /** What was refused or shed so far. */
@@ -209,11 +232,13 @@ export class SessionManager {
 
   /** Hot reload: re-runs a changed site Lua file in every session that had run it. */
   async reloadFile(file: string): Promise<void> {
+    this.#factory.discard();
     for (const session of this.#sessions()) await session.reloadFile(file);
   }
 
   /** Hot reload: sends a changed viewdef to every session whose connection has its type. */
   async resendViewdef(key: string): Promise<void> {
+    this.#factory.discard();
     for (const session of this.#sessions()) await session.resendViewdef(key);
   }
 
@@ -368,34 +393,7 @@ export class SessionManager {
   }
 
   #createSession(sid: string, snapshot: Uint8Array | undefined): LuaSession {
-    const vendedId = String(this.#nextVendedId++);
-    const log = this.#options.log.forSession(vendedId);
-    // New sessions see the current files, with or without --hotload (one stat per site file).
-    const changed = refreshSite(this.#options.site);
-    if (changed.length > 0) log.info(`Read again for new sessions: ${changed.join(", ")}`);
-    const session = LuaSession.create({
-      vendedId,
-      site: this.#options.site,
-      log,
-      instructionBudget: this.#options.instructionBudget,
-      maxSessionMemory: this.#options.maxSessionMemory,
-      maxVariables: this.#options.maxVariables,
-      inlineLua: this.#options.inlineLua,
-      openPaths: this.#options.openPaths,
-      restoreFrom: snapshot,
-      limits: {
-        maxVariableDepth: this.#options.maxVariableDepth,
-        maxClientValueBytes: this.#options.maxClientValueBytes,
-        maxValueBytes: this.#options.maxValueBytes,
-        maxFlushBytes: this.#options.maxFlushBytes,
-      },
-      dev: this.#options.dev,
-      host: this.#options.hostTables &&
-        ((signal) => this.#options.hostTables?.({ sessionId: sid, signal }) ?? {}),
-      hostCallTimeoutMs: this.#options.hostCallTimeoutMs,
-    });
-    log.info("Session created");
-    return session;
+    return this.#factory.make(sid, snapshot);
   }
 
   #scheduleExpiry(entry: Entry): void {
@@ -413,6 +411,7 @@ export class SessionManager {
   shutdown(): void {
     this.#closing = true;
     this.#ceiling.stop();
+    this.#factory.close();
     for (const entry of this.#entries.values()) {
       if (entry.expiry !== undefined) clearTimeout(entry.expiry);
       entry.connections.closeAll("Server restarting");
