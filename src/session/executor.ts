@@ -1,15 +1,9 @@
 /**
  * A serial queue: one session's Lua work (frames, timer callbacks, reloads) runs one task at a
- * time, in arrival order, never interleaved (the seed card's executor channel). Between two
- * tasks of a backlog the event loop turns, so that other sessions are served in between.
+ * time, in arrival order, never interleaved (the seed card's executor channel).
  *
  * @module
  */
-
-/** Waits for a later turn of the event loop (`setTimeout(0)`, after I/O and due timers). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 /** A serial task queue. */
 export interface Executor {
@@ -36,19 +30,11 @@ export interface Executor {
 export function createExecutor(): Executor {
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
-  /** Tasks queued or running. */
-  let queued = 0;
   return {
     run<T>(task: () => T | Promise<T>): Promise<T> {
       if (closed) return Promise.reject(new Error("Session executor is closed"));
-      // A task queued behind another starts on a later turn of the event loop: chained as
-      // promises only, a backlog of frames (each with its change detection, which is not
-      // time-sliced) would run back to back and keep every other session waiting until it
-      // drained.
-      const start = queued > 0 ? tail.then(nextTurn) : tail;
-      queued++;
-      const result = start.then(task);
-      tail = result.catch(() => {}).then(() => queued--);
+      const result = tail.then(task);
+      tail = result.catch(() => {});
       return result;
     },
     close() {
