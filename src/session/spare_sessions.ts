@@ -90,11 +90,9 @@ export function createSessionFactory(options: SessionFactoryOptions): SessionFac
   const fill = () => {
     timer = undefined;
     if (closed || spares.length >= wanted) return;
-    // The files as they are now, so that the spare runs what a new session would.
-    const changed = refreshSite(options.site);
-    if (changed.length > 0) {
-      options.log.info(`Read again for new sessions: ${changed.join(", ")}`);
-    }
+    // No refresh of the site here: a spare made from files since edited is dropped when taken
+    // (see make), and a refresh on this timer would take an edit from under the hot reloader,
+    // which tells live sessions of the files it finds changed against the site.
     spares.push(build("", undefined));
     if (spares.length < wanted) schedule();
   };
