@@ -12,16 +12,18 @@
 import { lua, type LuaState } from "./fengari.ts";
 import type { LuaVm } from "./vm.ts";
 
-// `package.loaded` is a fresh table of the opened libraries: fengari's own registry of loaded
-// modules holds the full `os` (with `exit` and `execute`), which must stay out of reach.
-const LUA51 = `
-local type, error, load = type, error, load
-local function expect(value, kind, position, name)
+// The argument check of Lua's own library functions, as each prelude below needs it (after its
+// locals `type` and `error`).
+const EXPECT = `local function expect(value, kind, position, name)
   if type(value) ~= kind then
     error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
       position, name, kind, value == nil and "no value" or type(value)), 3)
   end
-end
+end`;
+
+const LUA51 = `
+local type, error, load = type, error, load
+${EXPECT}
 loadstring = function(text, name)
   expect(text, "string", 1, "loadstring")
   return load(text, name or text, "t")
@@ -31,12 +33,7 @@ end
 // When the table library is made (see lazy_globals.ts).
 const LUA51_TABLE = `
 local type, error, next, rawlen = type, error, next, rawlen
-local function expect(value, kind, position, name)
-  if type(value) ~= kind then
-    error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
-      position, name, kind, value == nil and "no value" or type(value)), 3)
-  end
-end
+${EXPECT}
 table.getn = function(t)
   expect(t, "table", 1, "getn")
   return rawlen(t)
@@ -60,12 +57,7 @@ string.gfind = string.gmatch
 // When the math library is made (see lazy_globals.ts).
 const LUA51_MATH = `
 local type, error = type, error
-local function expect(value, kind, position, name)
-  if type(value) ~= kind then
-    error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
-      position, name, kind, value == nil and "no value" or type(value)), 3)
-  end
-end
+${EXPECT}
 math.pow = function(x, y)
   expect(x, "number", 1, "pow")
   expect(y, "number", 2, "pow")
@@ -74,6 +66,8 @@ end
 math.mod = math.fmod
 `;
 
+// `package.loaded` is a fresh table of the opened libraries: fengari's own registry of loaded
+// modules holds the full `os` (with `exit` and `execute`), which must stay out of reach.
 // When `package` is first read: reading the libraries makes each of them.
 const LUA51_PACKAGE = `
 package = {loaded = {

@@ -4,23 +4,14 @@
  * and the whole-table functions see them all.
  */
 import assert from "node:assert/strict";
-import { openSandbox } from "../../src/lua/sandbox.ts";
+import { luaValues, sandboxedVm } from "../support/lua_vm.ts";
 import { installLazyGlobals } from "../../src/lua/lazy_globals.ts";
-import { type LuaValue, LuaVm } from "../../src/lua/vm.ts";
+import { LuaVm } from "../../src/lua/vm.ts";
 import { lua, toLua } from "../../src/lua/fengari.ts";
 
-function makeVm(budget = 100_000): LuaVm {
-  const vm = new LuaVm({ instructionBudget: budget });
-  openSandbox(vm);
-  vm.beginEntry();
-  return vm;
-}
+const makeVm = (budget = 100_000): LuaVm => sandboxedVm(budget);
 
-function values(vm: LuaVm, code: string): LuaValue[] {
-  const result = vm.evaluate(code);
-  if (!result.ok) assert.fail(`Lua failed: ${result.failure.description}`);
-  return result.value;
-}
+const values = luaValues;
 
 const LAZY = ["table", "unpack", "math", "utf8", "coroutine", "os", "package"];
 

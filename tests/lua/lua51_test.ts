@@ -2,21 +2,14 @@
  * Tests for src/lua/lua51.ts: the Lua 5.1 library names ui-engine apps use, in the sandbox.
  */
 import assert from "node:assert/strict";
-import { openSandbox } from "../../src/lua/sandbox.ts";
+import { luaValues, sandboxedVm } from "../support/lua_vm.ts";
 import { type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 
-function makeVm(budget = 100_000): LuaVm {
-  const vm = new LuaVm({ instructionBudget: budget });
-  openSandbox(vm);
-  vm.beginEntry();
-  return vm;
-}
+const makeVm = (budget = 100_000): LuaVm => sandboxedVm(budget);
 
 function values(vm: LuaVm, code: string): LuaValue[] {
   vm.beginEntry();
-  const result = vm.evaluate(code);
-  if (!result.ok) assert.fail(`Lua failed: ${result.failure.description}`);
-  return result.value;
+  return luaValues(vm, code);
 }
 
 function fails(vm: LuaVm, code: string, pattern: RegExp): void {

@@ -4,8 +4,9 @@
  * `string.rep` and `print`.
  */
 import assert from "node:assert/strict";
+import { luaValues } from "../support/lua_vm.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
-import { type LuaValue, LuaVm } from "../../src/lua/vm.ts";
+import { LuaVm } from "../../src/lua/vm.ts";
 
 function makeVm(budget = 100_000, maxStringBytes?: number): { vm: LuaVm; printed: string[] } {
   const printed: string[] = [];
@@ -18,11 +19,7 @@ function makeVm(budget = 100_000, maxStringBytes?: number): { vm: LuaVm; printed
   return { vm, printed };
 }
 
-function values(vm: LuaVm, code: string): LuaValue[] {
-  const result = vm.evaluate(code);
-  if (!result.ok) assert.fail(`Lua failed: ${result.failure.description}`);
-  return result.value;
-}
+const values = luaValues;
 
 function expectTimeout(vm: LuaVm, code: string): void {
   vm.beginEntry();

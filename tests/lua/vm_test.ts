@@ -3,23 +3,14 @@
  * protected calls, text-only loading and the instruction budget.
  */
 import assert from "node:assert/strict";
+import { luaValues, sandboxedVm } from "../support/lua_vm.ts";
 import { lua, toLua } from "../../src/lua/fengari.ts";
-import { openSandbox } from "../../src/lua/sandbox.ts";
 import { guard } from "../../src/lua/guard.ts";
 import { type LuaObject, type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 
-function sandboxed(budget = 200_000): LuaVm {
-  const vm = new LuaVm({ instructionBudget: budget });
-  openSandbox(vm);
-  vm.beginEntry();
-  return vm;
-}
+const sandboxed = (budget = 200_000): LuaVm => sandboxedVm(budget);
 
-function values(vm: LuaVm, code: string): LuaValue[] {
-  const result = vm.evaluate(code);
-  if (!result.ok) assert.fail(`Lua failed: ${result.failure.description}`);
-  return result.value;
-}
+const values = luaValues;
 
 function first(vm: LuaVm, code: string): LuaValue {
   return values(vm, code)[0] ?? null;
