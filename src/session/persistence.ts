@@ -91,6 +91,8 @@ export function createPersistence(options: PersistenceOptions): Persistence {
   const { store, instanceId, log } = options;
   const leases = new Map<string, Lease>();
   const tracked = new Map<string, Tracked>();
+  /** Sessions a reconnect is claiming again now: a write refused meanwhile proves nothing. */
+  const claiming = new Set<string>();
 
   const write = (sid: string, entry: Tracked, force: boolean): Promise<void> => {
     // A save in flight may have started before the latest change: write again after it.
@@ -113,9 +115,13 @@ export function createPersistence(options: PersistenceOptions): Persistence {
           result = await store.touch(lease);
         }
         entry.lastWrite = Date.now();
-        // A write refused for a lease that a reconnect has renewed since says nothing: only a
-        // refusal of the current lease means another instance owns the session.
-        if (result === "lost" && tracked.get(sid) === entry && entry.lease === lease) {
+        // A write refused for a lease that a reconnect has renewed since, or is renewing now, says
+        // nothing: only a refusal of the current lease means another instance owns the session
+        // (and a claim in flight finds that out itself).
+        if (
+          result === "lost" && tracked.get(sid) === entry && entry.lease === lease &&
+          !claiming.has(sid)
+        ) {
           entry.session.log.info("Session claimed by another instance; giving it up");
           tracked.delete(sid);
           options.lost(sid);
@@ -149,6 +155,7 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     },
     async reclaim(sid) {
       const entry = tracked.get(sid);
+      claiming.add(sid);
       try {
         const { lease, previous } = await store.claim(sid, instanceId);
         const ours = entry !== undefined && previous !== null &&
@@ -166,6 +173,8 @@ export function createPersistence(options: PersistenceOptions): Persistence {
         // The store is out of reach: keep serving this copy; saves retry later.
         log.warn(`Session store claim failed; keeping this copy: ${error}`);
         return { stale: false, snapshot: undefined };
+      } finally {
+        claiming.delete(sid);
       }
     },
     track(sid, session) {

@@ -51,7 +51,14 @@ async function servedBy(servers: MainProcess[], before: number[]): Promise<numbe
 /** Connects through the shared port; returns the client, its count and the serving process. */
 async function open(servers: MainProcess[], browser: TestBrowser, sid: string) {
   const before = servers.map(connections);
-  const { client, count } = await openCounter(browser.port, browser, sid);
+  let opened;
+  try {
+    opened = await openCounter(browser.port, browser, sid);
+  } catch (error) {
+    console.log("SERVERS\n" + servers.map((s) => s.lines.join("\n")).join("\n--\n"));
+    throw error;
+  }
+  const { client, count } = opened;
   return { client, count, server: await servedBy(servers, before) };
 }
 
