@@ -4,12 +4,11 @@
  * `session:setTitle` set the properties the client follows.
  */
 import assert from "node:assert/strict";
-import { silentLogger } from "../../src/log.ts";
+import { inlineSession } from "../support/session_harness.ts";
 import { normalizePageUrl, parsePageUrl } from "../../src/lua/session_url.ts";
 import { parseMessage } from "../../src/protocol/messages.ts";
 import { encodeFrame } from "../../src/protocol/outgoing.ts";
-import { LuaSession } from "../../src/session/lua_session.ts";
-import { ViewdefStore } from "../../src/viewdefs/store.ts";
+import type { LuaSession } from "../../src/session/lua_session.ts";
 
 const MAIN = `
 seen = {}
@@ -21,19 +20,7 @@ end)
 `;
 
 function makeSession(): LuaSession {
-  return LuaSession.create({
-    vendedId: "1",
-    site: {
-      root: "/in-memory",
-      lua: new Map([["main.lua", MAIN]]),
-      viewdefs: new ViewdefStore(),
-      htmlDir: undefined,
-    },
-    log: silentLogger,
-    instructionBudget: 1_000_000,
-    maxVariables: 1000,
-    inlineLua: false,
-  });
+  return inlineSession(MAIN, { instructionBudget: 1_000_000, openPaths: false });
 }
 
 Deno.test("page addresses", async (t) => {

@@ -3,14 +3,12 @@
  * a LuaSession, the variable object a factory receives (src/lua/variable_handle.ts).
  */
 import assert from "node:assert/strict";
-import { silentLogger } from "../../src/log.ts";
+import { inlineSession } from "../support/session_harness.ts";
 import { openSandbox } from "../../src/lua/sandbox.ts";
 import { type LuaValue, LuaVm } from "../../src/lua/vm.ts";
 import { WrapperRegistry } from "../../src/lua/wrappers.ts";
 import { encodeFrame } from "../../src/protocol/outgoing.ts";
 import { parseMessage } from "../../src/protocol/messages.ts";
-import { LuaSession } from "../../src/session/lua_session.ts";
-import { ViewdefStore } from "../../src/viewdefs/store.ts";
 
 function makeVm(code: string): LuaVm {
   const vm = new LuaVm({ instructionBudget: 100_000 });
@@ -127,20 +125,7 @@ end
 `;
 
 Deno.test("wrappers through a session", async (t) => {
-  const session = LuaSession.create({
-    vendedId: "1",
-    site: {
-      root: "/in-memory",
-      lua: new Map([["main.lua", MAIN]]),
-      viewdefs: new ViewdefStore(),
-      htmlDir: undefined,
-    },
-    log: silentLogger,
-    instructionBudget: 1_000_000,
-    maxVariables: 100,
-    inlineLua: false,
-    openPaths: true,
-  });
+  const session = inlineSession(MAIN, { instructionBudget: 1_000_000, maxVariables: 100 });
   // deno-lint-ignore no-explicit-any
   const frame = async (...messages: unknown[]): Promise<any[]> => {
     const items = messages.map((message) => parseMessage(message));

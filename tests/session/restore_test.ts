@@ -4,10 +4,9 @@
  * prototypes, and snapshots that cannot be restored.
  */
 import assert from "node:assert/strict";
-import { silentLogger } from "../../src/log.ts";
+import { inlineSession } from "../support/session_harness.ts";
 import type { LuaValue } from "../../src/lua/vm.ts";
-import { LuaSession } from "../../src/session/lua_session.ts";
-import { ViewdefStore } from "../../src/viewdefs/store.ts";
+import type { LuaSession } from "../../src/session/lua_session.ts";
 
 const V1 = `
 Item = session:prototype("Item", {name = "", done = false, old = 0})
@@ -27,21 +26,7 @@ session:createAppVariable(app, {viewdef = "main"})
 `;
 
 function makeSession(main: string, restoreFrom?: Uint8Array): LuaSession {
-  return LuaSession.create({
-    vendedId: "1",
-    site: {
-      root: "/in-memory",
-      lua: new Map([["main.lua", main]]),
-      viewdefs: new ViewdefStore(),
-      htmlDir: undefined,
-    },
-    log: silentLogger,
-    instructionBudget: 1_000_000,
-    maxVariables: 1000,
-    inlineLua: false,
-    openPaths: true,
-    restoreFrom,
-  });
+  return inlineSession(main, { instructionBudget: 1_000_000, restoreFrom });
 }
 
 function run(session: LuaSession, code: string): LuaValue[] {

@@ -25,12 +25,12 @@ export interface SessionHarness {
   act(id: number, method: string): Promise<Wire[]>;
 }
 
-/** Starts a session on `main` with the options given merged over small test defaults. */
-export function sessionHarness(
-  main: string,
-  options: Partial<LuaSessionOptions> = {},
-): SessionHarness {
-  const session = LuaSession.create(mergeOptions<LuaSessionOptions>({
+/**
+ * A session on `main` with the options given merged over small test defaults (open paths, a
+ * 10,000,000-instruction budget, 1,000 variables).
+ */
+export function inlineSession(main: string, options: Partial<LuaSessionOptions> = {}): LuaSession {
+  return LuaSession.create(mergeOptions<LuaSessionOptions>({
     vendedId: "1",
     site: {
       root: "/in-memory",
@@ -44,6 +44,14 @@ export function sessionHarness(
     inlineLua: false,
     openPaths: true,
   }, options));
+}
+
+/** {@link inlineSession}, with the ways a test drives it. */
+export function sessionHarness(
+  main: string,
+  options: Partial<LuaSessionOptions> = {},
+): SessionHarness {
+  const session = inlineSession(main, options);
   const sent: Wire[] = [];
   session.attach((out: Outgoing) => sent.push(...JSON.parse(encodeFrame(out))));
   const send = async (...messages: unknown[]): Promise<Wire[]> => {
