@@ -9,6 +9,8 @@
 import { Child } from "./child.ts";
 import type { ClientConfig, ClientResult } from "./load_client.ts";
 import { LOAD_FLAGS } from "./server.ts";
+// A type only: run.ts, which runs the bench, is not loaded by this import.
+import type { Row } from "./run.ts";
 
 /** What `bench/snapshot.ts` prints for the default app's session. */
 export interface SessionSnapshotFigure {
@@ -42,16 +44,6 @@ export interface ProcessFigures {
   sessions: number;
   one: { rate: number; p50: number; errors: number };
   many: { rate: number; p50: number; errors: number; sessionsPerProcess: number[] };
-}
-
-/** One row of the summary table (the same shape as `run.ts`'s). */
-export interface StoreRow {
-  figure: string;
-  value: string;
-  baseline: string;
-  ratio: string;
-  target: string;
-  result: "PASS" | "MISS" | "";
 }
 
 /** Runs `bench/snapshot.ts` with `runs` repetitions and reads its two lines. */
@@ -225,7 +217,7 @@ const bytes = (value: number) =>
   value < 10_240 ? `${count(value)} bytes` : `${(value / 1024).toFixed(0)} KiB`;
 
 /** The summary rows of these figures. */
-export function storeRows(snapshots: SnapshotFigures, processes: ProcessFigures): StoreRow[] {
+export function storeRows(snapshots: SnapshotFigures, processes: ProcessFigures): Row[] {
   const { session, graph } = snapshots;
   const ratio = processes.many.rate / processes.one.rate;
   return [
